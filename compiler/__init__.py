@@ -1,0 +1,1 @@
+"""Compiler: network graph -> quantized, partitioned, placed board image."""

@@ -1,0 +1,158 @@
+"""Build a board image from flat, globally numbered register arrays.
+
+This is the register-level way into an image: one entry per compartment (in
+global order) and one per synapse, with a core assignment. The vector loader,
+the demo and the tests use it; the compiler emits the same tables from its
+placement. Sources follow the vector convention: source ``i < n_in`` is
+external input axon ``i``, source ``n_in + g`` is compartment ``g``.
+
+Each core gets one input axon per distinct source that targets it (ascending
+source order), one synapse format per distinct (weight bits, weight exponent,
+sign mode) among its synapses, and each source one output route per core it
+reaches (ascending core order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .errors import ImageError
+from .hw import LOIHI1, HardwareSpec
+from .image import (
+    SIGN_MIXED,
+    CompartmentTable,
+    Core,
+    Image,
+    RouteTable,
+    SynapseFormatTable,
+    SynapseTable,
+)
+
+COMPARTMENT_FIELDS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract", "vmin", "vmax")
+
+
+def _int_array(name: str, value, n: int) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        arr = np.full(n, arr)
+    if arr.shape != (n,):
+        raise ImageError(f"{name}: expected shape ({n},), got {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iub":
+        raise ImageError(f"{name}: expected integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def build_image(
+    compartments: Mapping[str, np.ndarray],
+    core_of: np.ndarray,
+    *,
+    n_in: int,
+    syn_pre: np.ndarray,
+    syn_post: np.ndarray,
+    syn_wmant: np.ndarray,
+    syn_wexp: np.ndarray | int = 0,
+    syn_delay: np.ndarray | int = 0,
+    syn_weight_bits: np.ndarray | int | None = None,
+    syn_sign_mode: np.ndarray | int = SIGN_MIXED,
+    spec: HardwareSpec = LOIHI1,
+) -> Image:
+    """Lower global register arrays onto cores.
+
+    compartments: the eight CUBA register arrays of
+        :data:`COMPARTMENT_FIELDS`, each [n] (scalars broadcast).
+    core_of: [n] global core number of each compartment; global core ``g``
+        is chip ``g // spec.cores_per_chip``, core ``g % spec.cores_per_chip``.
+        Within a core, compartments keep ascending global order.
+    syn_*: [n_syn] per synapse: source, target compartment, weight mantissa,
+        weight exponent, delay in steps, weight bits (default: all 9 bits for
+        mixed formats, 8 otherwise) and sign mode (1 mixed, 2 exc, 3 inh).
+    """
+    core_of = np.asarray(core_of).astype(np.int64)
+    n = core_of.size
+    regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
+    syn_pre = np.asarray(syn_pre).astype(np.int64)
+    m = syn_pre.size
+    post = _int_array("syn_post", syn_post, m)
+    wmant = _int_array("syn_wmant", syn_wmant, m)
+    wexp = _int_array("syn_wexp", syn_wexp, m)
+    delay = _int_array("syn_delay", syn_delay, m)
+    sign = _int_array("syn_sign_mode", syn_sign_mode, m)
+    if syn_weight_bits is None:
+        wbits = np.where(sign == SIGN_MIXED, spec.max_weight_bits, spec.max_weight_bits - 1)
+    else:
+        wbits = _int_array("syn_weight_bits", syn_weight_bits, m)
+    if n and core_of.min() < 0:
+        raise ImageError(f"core_of[{int(np.argmin(core_of))}] is negative")
+    n_src = n_in + n
+    for name, arr, hi in (("syn_pre", syn_pre, n_src - 1), ("syn_post", post, n - 1)):
+        bad = (arr < 0) | (arr > hi)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ImageError(f"{name}[{i}] = {int(arr[i])} is outside 0..{hi}")
+    # the three small-range fields go into a format key; check them first so the key cannot alias
+    for name, arr, lo, hi in (
+        ("syn_wexp", wexp, spec.weight_exp_min, spec.weight_exp_max),
+        ("syn_weight_bits", wbits, 1, spec.max_weight_bits),
+        ("syn_sign_mode", sign, 1, 3),
+    ):
+        bad = (arr < lo) | (arr > hi)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ImageError(f"{name}[{i}] = {int(arr[i])} is outside {lo}..{hi}")
+
+    # local index of each compartment within its core
+    cores_used, comp_core = np.unique(core_of, return_inverse=True)
+    comp_core = comp_core.ravel()
+    order = np.argsort(comp_core, kind="stable")
+    comp_start = np.searchsorted(comp_core[order], np.arange(cores_used.size + 1))
+    local = np.empty(n, np.int64)
+    local[order] = np.arange(n) - comp_start[comp_core[order]]
+
+    # rows: distinct (target core, source) pairs, sorted
+    syn_core = comp_core[post] if m else np.zeros(0, np.int64)
+    row_key = syn_core * n_src + syn_pre
+    rows, syn_row = np.unique(row_key, return_inverse=True)
+    syn_row = syn_row.ravel()
+    row_core, row_src = rows // n_src, rows % n_src
+    row_start = np.searchsorted(row_core, np.arange(cores_used.size + 1))
+    syn_order = np.lexsort((local[post], syn_row))  # by row, then by local target
+    syn_row_sorted = syn_row[syn_order]
+    syn_row_ptr = np.searchsorted(syn_row_sorted, np.arange(rows.size + 1))
+    fmt_key = ((wexp - spec.weight_exp_min) * 16 + wbits) * 4 + sign
+
+    # output routes: every row is one route from its source
+    route_order = np.lexsort((row_core, row_src))
+    r_src, r_core = row_src[route_order], row_core[route_order]
+    r_axon = (np.arange(rows.size) - row_start[row_core])[route_order]
+    r_chip_g = cores_used[r_core]
+    cpc = spec.cores_per_chip
+
+    def routes_for(src_ids: np.ndarray, where: str) -> RouteTable:
+        lo = np.searchsorted(r_src, src_ids, side="left")
+        hi = np.searchsorted(r_src, src_ids, side="right")
+        counts = hi - lo
+        ptr = np.concatenate([[0], np.cumsum(counts)])
+        idx = np.repeat(lo - ptr[:-1], counts) + np.arange(ptr[-1])
+        g = r_chip_g[idx]
+        return RouteTable(ptr, g // cpc, g % cpc, r_axon[idx], where=where, spec=spec)
+
+    cores = []
+    for k, g in enumerate(cores_used):
+        chip, index = int(g // cpc), int(g % cpc)
+        where = f"chip {chip} core {index}: "
+        members = order[comp_start[k] : comp_start[k + 1]]  # global ids, ascending
+        ctab = CompartmentTable(**{f: regs[f][members] for f in COMPARTMENT_FIELDS}, global_index=members, where=where, spec=spec)
+        s_lo, s_hi = syn_row_ptr[row_start[k]], syn_row_ptr[row_start[k + 1]]
+        sel = syn_order[s_lo:s_hi]
+        keys, fmt = np.unique(fmt_key[sel], return_inverse=True)
+        sign_u, wbits_u = keys % 4, (keys // 4) % 16
+        wexp_u = keys // 64 + spec.weight_exp_min
+        ftab = SynapseFormatTable(wbits_u, wexp_u, sign_u, where=where, spec=spec)
+        axon_ptr = syn_row_ptr[row_start[k] : row_start[k + 1] + 1] - s_lo
+        stab = SynapseTable(axon_ptr, local[post[sel]], wmant[sel], fmt.ravel(), delay[sel], where=where, spec=spec)
+        rtab = routes_for(n_in + members, where)
+        cores.append(Core(chip, index, ctab, ftab, stab, rtab))
+    inputs = routes_for(np.arange(n_in), "inputs: ")
+    return Image(tuple(cores), inputs, spec)

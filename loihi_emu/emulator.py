@@ -1,0 +1,191 @@
+"""The emulator: loads a board image and runs it in algorithmic timesteps.
+
+One step ``t`` (SEMANTICS.md §1) is two stages, ordered here and nowhere else:
+
+1. ``update`` reads and clears ring slot ``t mod D`` (the dendritic input of
+   step t), advances u, v and the refractory counters of every compartment,
+   and flags the spikes of step t;
+2. ``deliver`` adds, for every spike of step t (compartments and external
+   input axons alike), each synapse's weight to ring slot
+   ``(t + 1 + delay) mod D``, where it acts in step ``t + 1 + delay``.
+
+D = largest delay + 1 slots suffice: in step t slots t+1 .. t+D are pending
+and slot t was cleared by ``update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numba
+import numpy as np
+
+from .errors import InputError, LoihiError, WrapError
+from .image import Image
+from .kernels import BACKENDS, WRAP_NAMES
+from .probes import Probe, ProbeData, normalize_probes
+from .progress import Progress
+from .runtime import flatten
+
+
+class Emulator:
+    """Run a board image bit-exactly.
+
+    image: the board image. seed: the seed of every random choice (none are
+    made by the CUBA core; kept so runs are reproducible once they are).
+    probes: quantities to record, names ('spikes', 'u', 'v') or :class:`Probe`.
+    strict: raise :class:`WrapError` on the first wrap of q, u or u2.
+    backend: 'numba' (fast) or 'numpy' (the reference twin, slow).
+    n_threads: target blocks for delivery (default: numba's thread count).
+    """
+
+    def __init__(
+        self,
+        image: Image,
+        seed: int = 0,
+        probes: Iterable[str | Probe] = ("spikes",),
+        strict: bool = False,
+        backend: str = "numba",
+        n_threads: int | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise LoihiError(f"unknown backend {backend!r}; choose from {sorted(BACKENDS)}")
+        self.image = image
+        self.spec = image.spec
+        self.seed = int(seed)
+        self.strict = bool(strict)
+        self.backend = backend
+        self.n_threads = int(n_threads or numba.get_num_threads())
+        self.net = flatten(image, self.n_threads if backend == "numba" else 1)
+        n = self.net.n
+        self._deliver, self._update = BACKENDS[backend]
+        self._probes = normalize_probes(probes, n)
+        self.data = ProbeData(self._probes, n)
+        self.u = np.zeros(n, np.int32)
+        self.v = np.zeros(n, np.int32)
+        self.refractory = np.zeros(n, np.int32)
+        self._ring = np.zeros(self.net.n_slots * n, np.int32)
+        self._spiked = np.zeros(n, np.uint8)
+        self._wraps = np.zeros(3, np.int64)
+        self._first_wrap = np.zeros((3, 2), np.int64)
+        self.t = 0
+        self.synaptic_events = 0
+        self.spike_counts = np.zeros(n, np.int64)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n_compartments(self) -> int:
+        return self.net.n
+
+    @property
+    def n_inputs(self) -> int:
+        return self.net.n_in
+
+    @property
+    def wraps(self) -> dict[str, int]:
+        """Wrap-arounds counted so far, per quantity ('q', 'u', 'u2')."""
+        return {name: int(c) for name, c in zip(WRAP_NAMES, self._wraps)}
+
+    def core_spike_counts(self) -> dict[tuple[int, int], int]:
+        """Spikes emitted so far, per (chip, core)."""
+        out = {}
+        for c in self.image.cores:
+            out[c.address] = int(self.spike_counts[c.compartments.global_index].sum())
+        return out
+
+    # ------------------------------------------------------------------ inputs
+    def _input_schedule(self, steps: int, inputs) -> list[np.ndarray]:
+        """Per step of this run, the external input axons that spike."""
+        n_in = self.net.n_in
+        empty = np.zeros(0, np.int64)
+        if inputs is None:
+            return [empty] * steps
+        arr = np.asarray(inputs)
+        dense = arr.ndim == 2 and (arr.dtype.kind == "b" or arr.dtype == np.uint8 or (arr.shape[1] != 2 and arr.size))
+        if dense:
+            if arr.shape != (steps, n_in):
+                raise InputError(f"input spike array has shape {arr.shape}, expected [steps={steps}, n_axons={n_in}]")
+            if arr.dtype.kind not in "biu":
+                raise InputError(f"input spike array must be boolean or integer 0/1, got dtype {arr.dtype}")
+            bad = np.argwhere((arr < 0) | (arr > 1))
+            if bad.size:
+                raise InputError(f"input spike array [{bad[0][0]}, {bad[0][1]}] = {arr[tuple(bad[0])]}: expected 0 or 1")
+            return [np.flatnonzero(row).astype(np.int64) for row in arr]
+        if arr.size == 0 or (arr.ndim == 2 and arr.shape[1] == 2):
+            pairs = arr.reshape(-1, 2)
+            if pairs.size and pairs.dtype.kind not in "iu":
+                raise InputError(f"(step, axon) pairs must be integers, got dtype {pairs.dtype}")
+            pairs = pairs.astype(np.int64)
+            for col, name, hi in ((0, "step", steps), (1, "axon", n_in)):
+                bad = (pairs[:, col] < 0) | (pairs[:, col] >= hi)
+                if bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise InputError(
+                        f"input pair {i} = (step {pairs[i, 0]}, axon {pairs[i, 1]}): {name} outside 0..{hi - 1}"
+                    )
+            pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+            bounds = np.searchsorted(pairs[:, 0], np.arange(steps + 1))
+            return [np.unique(pairs[bounds[s] : bounds[s + 1], 1]) for s in range(steps)]
+        raise InputError(
+            f"inputs must be an array [steps={steps}, n_axons={n_in}] or (step, axon) pairs [k, 2]; got shape {arr.shape}"
+        )
+
+    # ------------------------------------------------------------------ running
+    def run(self, steps: int, inputs: np.ndarray | Sequence | None = None, progress: bool = False) -> None:
+        """Advance ``steps`` steps. ``inputs``: spikes of external axons for
+        these steps: a boolean or uint8 array ``[steps, n_axons]``, or integer
+        ``(step, axon)`` pairs ``[k, 2]`` with steps counted from the start of
+        this call (duplicates count once)."""
+        steps = int(steps)
+        if steps < 0:
+            raise InputError(f"steps must be >= 0, got {steps}")
+        schedule = self._input_schedule(steps, inputs)
+        bar = Progress(steps, enabled=progress)
+        for s in range(steps):
+            self._step(schedule[s])
+            bar.update(s + 1)
+        bar.close()
+
+    def step(self, inputs: Iterable[int] | None = None) -> np.ndarray:
+        """Advance one step; ``inputs`` lists the external axons spiking now.
+        Returns the global indices of the compartments that spiked."""
+        axons = np.asarray(list(inputs) if inputs is not None else [], np.int64)
+        if axons.size and (axons.min() < 0 or axons.max() >= self.net.n_in):
+            bad = int(axons[(axons < 0) | (axons >= self.net.n_in)][0])
+            raise InputError(f"input axon {bad} is outside 0..{self.net.n_in - 1}")
+        return self._step(np.unique(axons))
+
+    def _step(self, in_axons: np.ndarray) -> np.ndarray:
+        net, n, t = self.net, self.net.n, self.t
+        spec = self.spec
+        slot = t % net.n_slots
+        acc = self._ring[slot * n : (slot + 1) * n]
+        wraps_before = self._wraps.copy()
+        self._update(
+            acc, self.u, self.v, self.refractory, net.keep_u, net.keep_v, net.vth, net.bias,
+            net.refract, net.vmin, net.vmax, self._spiked, self._wraps, self._first_wrap,
+            spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
+        )
+        if self.strict and (self._wraps != wraps_before).any():
+            self._raise_wrap(t)
+        spike_idx = np.flatnonzero(self._spiked)
+        src = np.concatenate([in_axons, net.n_in + spike_idx]) if in_axons.size else net.n_in + spike_idx
+        if src.size:
+            slot_base = ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * n
+            self._deliver(src, net.indptr, net.tgt_delay, net.weight, self._ring, slot_base)
+            self.synaptic_events += int(net.fanout[src].sum())
+        self.spike_counts[spike_idx] += 1
+        self.data.record(t, {"spikes": self._spiked, "u": self.u, "v": self.v}, spike_idx)
+        self.t = t + 1
+        return spike_idx
+
+    def _raise_wrap(self, t: int) -> None:
+        bits = {"q": self.spec.q_bits, "u": self.spec.u_bits, "u2": self.spec.u_bits}
+        for k, name in enumerate(WRAP_NAMES):
+            g = int(self._first_wrap[k, 0])
+            if g >= 0:
+                net = self.net
+                raise WrapError(
+                    name, t, int(net.chip[g]), int(net.core[g]), int(net.local[g]), g,
+                    int(self._first_wrap[k, 1]), bits[name],
+                )

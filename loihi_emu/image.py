@@ -1,0 +1,449 @@
+"""The board image: the contract between the compiler and the emulator.
+
+A board image is a set of cores, each addressed by ``(chip, core)``, plus the
+routes of the external input axons. Each core holds four tables, laid out as
+the chip lays them out:
+
+* :class:`CompartmentTable` - one row per compartment: the CUBA registers.
+* :class:`SynapseTable` - one row per *input axon*: the synapses that a spike
+  arriving on that axon touches (target compartment, weight mantissa, synapse
+  format, delay), stored as a CSR over axons.
+* :class:`SynapseFormatTable` - the synapse formats the synapses refer to:
+  weight bits, weight exponent, sign mode.
+* :class:`RouteTable` - output axons: for each compartment, the list of
+  ``(chip, core, axon)`` its spikes are sent to.
+
+The image-level ``inputs`` :class:`RouteTable` does the same for external input
+axons. Every compartment also carries its *global index*; probes and vectors
+use that numbering, so how compartments are split over cores never shows.
+
+Tables validate dtype, shape and register ranges on construction and raise
+:class:`~loihi_emu.errors.ImageError` naming the core, table, field, index,
+value and limit. Per-core *limits* (how many compartments, axons, synapse
+memory bits, profiles) are checked by :func:`loihi_emu.limits.validate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
+
+import numpy as np
+
+from .errors import ImageError
+from .hw import LOIHI1, HardwareSpec
+
+SIGN_MIXED, SIGN_EXCITATORY, SIGN_INHIBITORY = 1, 2, 3
+SIGN_MODES = {SIGN_MIXED: "mixed", SIGN_EXCITATORY: "excitatory", SIGN_INHIBITORY: "inhibitory"}
+
+
+def _as_array(table: str, name: str, value, dtype, where: str) -> np.ndarray:
+    """Coerce ``value`` to a 1-D array of ``dtype`` without losing any value."""
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ImageError(f"{where}{table}.{name}: expected a 1-D array, got shape {arr.shape}")
+    if arr.dtype.kind not in "iub" and arr.size:
+        raise ImageError(f"{where}{table}.{name}: expected integers, got dtype {arr.dtype}")
+    target = np.dtype(dtype)
+    if arr.dtype != target:
+        info = np.iinfo(target)
+        if arr.size:
+            lo, hi = int(arr.min()), int(arr.max())
+            if lo < info.min or hi > info.max:
+                bad = int(np.flatnonzero((arr < info.min) | (arr > info.max))[0])
+                raise ImageError(
+                    f"{where}{table}.{name}[{bad}] = {int(arr[bad])} does not fit {target} "
+                    f"({info.min}..{info.max})"
+                )
+        arr = arr.astype(target)
+    return np.ascontiguousarray(arr)
+
+
+def check_range(where: str, table: str, name: str, arr: np.ndarray, lo: int, hi: int, unit: str = "") -> None:
+    """Raise :class:`ImageError` naming the first element of ``arr`` outside ``lo..hi``."""
+    if arr.size == 0:
+        return
+    bad = (arr < lo) | (arr > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ImageError(
+            f"{where}{table}.{name}[{i}] = {int(arr[i])} is outside {lo}..{hi}{unit}"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A table of parallel integer arrays, each with a fixed dtype.
+
+    ``where`` only labels errors (for example ``"chip 0 core 3: "``); ``spec``
+    gives the register ranges. Neither is part of the table's data.
+    """
+
+    DTYPES: ClassVar[dict[str, str]] = {}
+    where: str = field(default="", kw_only=True, repr=False, compare=False)
+    spec: HardwareSpec = field(default=LOIHI1, kw_only=True, repr=False, compare=False)
+
+    @property
+    def table_name(self) -> str:
+        return type(self).__name__
+
+    def __post_init__(self) -> None:
+        for name, dtype in self.DTYPES.items():
+            object.__setattr__(
+                self, name, _as_array(self.table_name, name, getattr(self, name), dtype, self.where)
+            )
+        self.check()
+
+    def check(self) -> None:
+        """Shape and range checks; subclasses extend."""
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The table's data, field name -> array."""
+        return {name: getattr(self, name) for name in self.DTYPES}
+
+    def equals(self, other: Table) -> bool:
+        """True when ``other`` is the same table class holding the same arrays."""
+        return type(self) is type(other) and all(
+            np.array_equal(a, b) and a.dtype == b.dtype
+            for a, b in zip(self.arrays().values(), other.arrays().values())
+        )
+
+    def _same_length(self, names: tuple[str, ...], n: int | None = None) -> int:
+        sizes = {name: getattr(self, name).size for name in names}
+        n = next(iter(sizes.values())) if n is None else n
+        for name, size in sizes.items():
+            if size != n:
+                raise ImageError(
+                    f"{self.where}{self.table_name}.{name} has {size} entries, expected {n}"
+                )
+        return n
+
+    def _check_ptr(self, name: str, n_rows: int, n_items: int) -> None:
+        ptr = getattr(self, name)
+        if ptr.size != n_rows + 1:
+            raise ImageError(f"{self.where}{self.table_name}.{name} has {ptr.size} entries, expected {n_rows + 1}")
+        if ptr[0] != 0 or ptr[-1] != n_items:
+            raise ImageError(
+                f"{self.where}{self.table_name}.{name} must run from 0 to {n_items}, "
+                f"got {int(ptr[0])}..{int(ptr[-1])}"
+            )
+        steps = np.diff(ptr)
+        if steps.size and steps.min() < 0:
+            i = int(np.flatnonzero(steps < 0)[0])
+            raise ImageError(f"{self.where}{self.table_name}.{name}[{i + 1}] decreases (CSR pointers)")
+
+
+@dataclass(frozen=True, eq=False)
+class CompartmentTable(Table):
+    """CUBA registers, one entry per compartment of a core.
+
+    decay_u_reg: current decay register, 0..4095; u keeps (4095 - reg)/4096.
+    decay_v: voltage decay register, 0..4095; v keeps (4096 - reg)/4096.
+    vth_mant: threshold mantissa, 1..2^17-1; vth = vth_mant << 6.
+    bias_mant, bias_exp: bias = bias_mant << bias_exp (mantissa +-4095, exp 0..7).
+    refract: refractory delay in steps, 1..63.
+    vmin, vmax: voltage clip bounds in v units, -2^23..0 and 0..2^23-1.
+    global_index: this compartment's index in the image's global numbering.
+    """
+
+    decay_u_reg: np.ndarray
+    decay_v: np.ndarray
+    vth_mant: np.ndarray
+    bias_mant: np.ndarray
+    bias_exp: np.ndarray
+    refract: np.ndarray
+    vmin: np.ndarray
+    vmax: np.ndarray
+    global_index: np.ndarray
+
+    DTYPES: ClassVar[dict[str, str]] = {
+        "decay_u_reg": "int32", "decay_v": "int32", "vth_mant": "int32", "bias_mant": "int32",
+        "bias_exp": "int32", "refract": "int32", "vmin": "int32", "vmax": "int32",
+        "global_index": "int64",
+    }
+
+    @property
+    def n(self) -> int:
+        return self.decay_u_reg.size
+
+    def check(self) -> None:
+        s, w, t = self.spec, self.where, self.table_name
+        self._same_length(tuple(self.DTYPES))
+        check_range(w, t, "decay_u_reg", self.decay_u_reg, 0, s.decay_max)
+        check_range(w, t, "decay_v", self.decay_v, 0, s.decay_max)
+        check_range(w, t, "vth_mant", self.vth_mant, 1, s.vth_mant_max)
+        check_range(w, t, "bias_mant", self.bias_mant, -s.bias_mant_max, s.bias_mant_max)
+        check_range(w, t, "bias_exp", self.bias_exp, 0, s.bias_exp_max)
+        check_range(w, t, "refract", self.refract, s.refract_min, s.refract_max, " steps")
+        check_range(w, t, "vmin", self.vmin, s.v_min_limit, 0)
+        check_range(w, t, "vmax", self.vmax, 0, s.v_max_limit)
+        check_range(w, t, "global_index", self.global_index, 0, np.iinfo(np.int64).max)
+
+
+@dataclass(frozen=True, eq=False)
+class SynapseFormatTable(Table):
+    """Synapse formats of a core, referred to by index from the synapse table.
+
+    weight_bits: mantissa bits kept, 1..9 (mixed formats count the sign bit);
+    the mantissa step is P = 2^(8 - (weight_bits - mixed)).
+    weight_exp: weight exponent, -7..7; weight = floor(wmant * 2^exp) << 6.
+    sign_mode: 1 mixed, 2 excitatory, 3 inhibitory.
+    """
+
+    weight_bits: np.ndarray
+    weight_exp: np.ndarray
+    sign_mode: np.ndarray
+
+    DTYPES: ClassVar[dict[str, str]] = {"weight_bits": "uint8", "weight_exp": "int8", "sign_mode": "uint8"}
+
+    @property
+    def n(self) -> int:
+        return self.weight_bits.size
+
+    def check(self) -> None:
+        s, w, t = self.spec, self.where, self.table_name
+        self._same_length(tuple(self.DTYPES))
+        check_range(w, t, "weight_bits", self.weight_bits, 1, s.max_weight_bits)
+        check_range(w, t, "weight_exp", self.weight_exp, s.weight_exp_min, s.weight_exp_max)
+        check_range(w, t, "sign_mode", self.sign_mode, SIGN_MIXED, SIGN_INHIBITORY)
+        excl = (self.sign_mode != SIGN_MIXED) & (self.weight_bits > s.max_weight_bits - 1)
+        if excl.any():
+            i = int(np.flatnonzero(excl)[0])
+            raise ImageError(
+                f"{w}{t}.weight_bits[{i}] = {int(self.weight_bits[i])}: a single-sign format "
+                f"keeps at most {s.max_weight_bits - 1} bits"
+            )
+
+    def mantissa_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per format, the lowest and highest weight mantissa it can hold."""
+        lo = np.where(self.sign_mode == SIGN_EXCITATORY, 0, self.spec.weight_mant_min)
+        hi = np.where(self.sign_mode == SIGN_INHIBITORY, 0, self.spec.weight_mant_max)
+        return lo.astype(np.int32), hi.astype(np.int32)
+
+    def step_shift(self) -> np.ndarray:
+        """Per format, log2 of the mantissa step P (low mantissa bits dropped)."""
+        mixed = (self.sign_mode == SIGN_MIXED).astype(np.int32)
+        return (self.spec.weight_mant_bits - 1 - (self.weight_bits.astype(np.int32) - mixed)).astype(np.int32)
+
+
+@dataclass(frozen=True, eq=False)
+class SynapseTable(Table):
+    """Synapses of a core, grouped into rows by input axon (CSR).
+
+    axon_ptr: [n_axons + 1]; the synapses of input axon a are axon_ptr[a]..axon_ptr[a+1].
+    target: local index of the target compartment.
+    wmant: weight mantissa, -256..255 (range narrowed by the format's sign mode).
+    fmt: index into the core's synapse formats.
+    delay: synaptic delay in steps, 0..62 (0 acts in the step after the spike).
+    """
+
+    axon_ptr: np.ndarray
+    target: np.ndarray
+    wmant: np.ndarray
+    fmt: np.ndarray
+    delay: np.ndarray
+
+    DTYPES: ClassVar[dict[str, str]] = {
+        "axon_ptr": "int64", "target": "uint16", "wmant": "int16", "fmt": "uint8", "delay": "uint8",
+    }
+
+    @property
+    def n_axons(self) -> int:
+        return self.axon_ptr.size - 1
+
+    @property
+    def n(self) -> int:
+        return self.target.size
+
+    def check(self) -> None:
+        n = self._same_length(("target", "wmant", "fmt", "delay"))
+        if self.axon_ptr.size == 0:
+            raise ImageError(f"{self.where}{self.table_name}.axon_ptr must hold at least one entry")
+        self._check_ptr("axon_ptr", self.axon_ptr.size - 1, n)
+        s = self.spec
+        check_range(self.where, self.table_name, "wmant", self.wmant, s.weight_mant_min, s.weight_mant_max)
+        check_range(self.where, self.table_name, "delay", self.delay, 0, s.max_delay, " steps")
+
+    def axon_of_synapse(self) -> np.ndarray:
+        """For every synapse, the input axon (row) it belongs to."""
+        return np.repeat(np.arange(self.n_axons, dtype=np.int64), np.diff(self.axon_ptr))
+
+
+@dataclass(frozen=True, eq=False)
+class RouteTable(Table):
+    """Routes from sources to input axons, a CSR over sources.
+
+    In a core: one row per compartment (its output axons). In the image:
+    one row per external input axon. Row i sends to (dest_chip, dest_core,
+    dest_axon)[ptr[i]:ptr[i+1]].
+    """
+
+    ptr: np.ndarray
+    dest_chip: np.ndarray
+    dest_core: np.ndarray
+    dest_axon: np.ndarray
+
+    DTYPES: ClassVar[dict[str, str]] = {
+        "ptr": "int64", "dest_chip": "int32", "dest_core": "int32", "dest_axon": "int32",
+    }
+
+    @property
+    def n_sources(self) -> int:
+        return self.ptr.size - 1
+
+    @property
+    def n(self) -> int:
+        return self.dest_axon.size
+
+    def check(self) -> None:
+        n = self._same_length(("dest_chip", "dest_core", "dest_axon"))
+        if self.ptr.size == 0:
+            raise ImageError(f"{self.where}{self.table_name}.ptr must hold at least one entry")
+        self._check_ptr("ptr", self.ptr.size - 1, n)
+        for name in ("dest_chip", "dest_core", "dest_axon"):
+            check_range(self.where, self.table_name, name, getattr(self, name), 0, np.iinfo(np.int32).max)
+
+    @classmethod
+    def empty(cls, n_sources: int, **kw) -> RouteTable:
+        z = np.zeros(0, np.int32)
+        return cls(np.zeros(n_sources + 1, np.int64), z, z, z, **kw)
+
+
+TABLE_CLASSES: tuple[type[Table], ...] = (CompartmentTable, SynapseFormatTable, SynapseTable, RouteTable)
+CORE_TABLES: dict[str, type[Table]] = {
+    "compartments": CompartmentTable,
+    "formats": SynapseFormatTable,
+    "synapses": SynapseTable,
+    "routes": RouteTable,
+}
+"""Core attribute -> table class, in file order."""
+
+
+@dataclass(frozen=True, eq=False)
+class Core:
+    """One neuro core at address ``(chip, index)`` with its four tables."""
+
+    chip: int
+    index: int
+    compartments: CompartmentTable
+    formats: SynapseFormatTable
+    synapses: SynapseTable
+    routes: RouteTable
+
+    @property
+    def address(self) -> tuple[int, int]:
+        return (self.chip, self.index)
+
+    @property
+    def label(self) -> str:
+        return f"chip {self.chip} core {self.index}: "
+
+    def __post_init__(self) -> None:
+        w, c, syn, fmts = self.label, self.compartments, self.synapses, self.formats
+        if self.chip < 0 or self.index < 0:
+            raise ImageError(f"{w}core address must be non-negative")
+        if self.routes.n_sources != c.n:
+            raise ImageError(f"{w}RouteTable has {self.routes.n_sources} rows, expected one per compartment ({c.n})")
+        check_range(w, "SynapseTable", "target", syn.target, 0, c.n - 1, " (local compartment)")
+        check_range(w, "SynapseTable", "fmt", syn.fmt, 0, fmts.n - 1, " (synapse format)")
+        if syn.n and fmts.n:
+            lo, hi = fmts.mantissa_range()
+            f = syn.fmt.astype(np.intp)
+            bad = (syn.wmant < lo[f]) | (syn.wmant > hi[f])
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ImageError(
+                    f"{w}SynapseTable.wmant[{i}] = {int(syn.wmant[i])} is outside "
+                    f"{int(lo[f[i]])}..{int(hi[f[i]])} for synapse format {int(f[i])} "
+                    f"({SIGN_MODES[int(fmts.sign_mode[f[i]])]})"
+                )
+
+
+@dataclass(frozen=True, eq=False)
+class Image:
+    """A board image: cores by address, and the routes of external input axons.
+
+    The global compartment numbering is given by every core's
+    ``compartments.global_index``; together they must be 0..n-1, each once.
+    """
+
+    cores: tuple[Core, ...]
+    inputs: RouteTable
+    spec: HardwareSpec = LOIHI1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cores", tuple(self.cores))
+        by_addr: dict[tuple[int, int], Core] = {}
+        for core in self.cores:
+            if core.address in by_addr:
+                raise ImageError(f"{core.label}two cores share this address")
+            by_addr[core.address] = core
+        object.__setattr__(self, "_by_address", by_addr)
+        gidx = np.concatenate([c.compartments.global_index for c in self.cores]) if self.cores else np.zeros(0, np.int64)
+        seen = np.bincount(gidx, minlength=gidx.size) if gidx.size else np.zeros(0, np.int64)
+        if seen.size != gidx.size or (seen != 1).any():
+            bad = int(np.flatnonzero(seen != 1)[0]) if seen.size == gidx.size else int(gidx.max())
+            raise ImageError(
+                f"global compartment indices must be 0..{gidx.size - 1}, each exactly once; "
+                f"index {bad} is {'repeated or missing' if seen.size == gidx.size else 'out of range'}"
+            )
+        for core in self.cores:
+            self._check_routes(core.routes, core.label + "RouteTable")
+        self._check_routes(self.inputs, "inputs RouteTable")
+
+    def _check_routes(self, routes: RouteTable, label: str) -> None:
+        if routes.n == 0:
+            return
+        n_axons = {a: c.synapses.n_axons for a, c in self._by_address.items()}
+        pairs = np.stack([routes.dest_chip, routes.dest_core], axis=1)
+        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        limit = np.empty(len(uniq), np.int64)
+        for k, (chip, core) in enumerate(uniq):
+            if (int(chip), int(core)) not in n_axons:
+                i = int(np.flatnonzero(inv.ravel() == k)[0])
+                raise ImageError(f"{label}[{i}] routes to chip {chip} core {core}, which is not in the image")
+            limit[k] = n_axons[(int(chip), int(core))]
+        lim = limit[inv.ravel()]
+        bad = routes.dest_axon >= lim
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ImageError(
+                f"{label}[{i}] routes to axon {int(routes.dest_axon[i])} of chip {int(routes.dest_chip[i])} "
+                f"core {int(routes.dest_core[i])}, which has {int(lim[i])} input axons"
+            )
+
+    def core_at(self, chip: int, index: int) -> Core:
+        return self._by_address[(chip, index)]  # type: ignore[attr-defined]
+
+    @property
+    def n_compartments(self) -> int:
+        return sum(c.compartments.n for c in self.cores)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.inputs.n_sources
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(c.synapses.n for c in self.cores)
+
+    @property
+    def chips(self) -> list[int]:
+        """The chip numbers in use, ascending."""
+        return sorted({c.chip for c in self.cores})
+
+    def equals(self, other: Image) -> bool:
+        """True when both images hold the same cores, tables and input routes."""
+        if len(self.cores) != len(other.cores) or self.spec.name != other.spec.name:
+            return False
+        for a, b in zip(self.cores, other.cores):
+            if a.address != b.address:
+                return False
+            if not all(getattr(a, t).equals(getattr(b, t)) for t in CORE_TABLES):
+                return False
+        return self.inputs.equals(other.inputs)
+
+
+def table_fields(cls: type[Table]) -> list[str]:
+    """Data fields of a table class, in declaration order."""
+    return [f.name for f in fields(cls) if f.name in cls.DTYPES]

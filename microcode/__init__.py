@@ -1,0 +1,1 @@
+"""Learning-rule language and its 4-bit microcode."""
