@@ -6,6 +6,7 @@ hardware spec :data:`LOIHI1`.
 """
 
 from .build import build_image
+from .emulator import Emulator
 from .errors import (
     ImageError,
     ImageFileError,
@@ -19,9 +20,10 @@ from .hw import LOIHI1, HardwareSpec
 from .image import Core, Image
 from .imagefile import load, save
 from .limits import usage, validate
+from .probes import Probe
 
 __all__ = [
-    "LOIHI1", "Core", "HardwareSpec", "Image", "ImageError", "ImageFileError", "InputError",
+    "LOIHI1", "Core", "Emulator", "Probe", "HardwareSpec", "Image", "ImageError", "ImageFileError", "InputError",
     "LoihiError", "ProbeError", "ResourceError", "WrapError", "build_image", "load", "save",
     "usage", "validate",
 ]

@@ -17,14 +17,15 @@ class Progress:
         self.stream = stream or sys.stderr
         self.t0 = time.perf_counter()
         self._last = 0.0
+        self._shown = -1
 
     def update(self, done: int) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if done < self.total and now - self._last < 0.1:
+        if done == self._shown or (done < self.total and now - self._last < 0.1):
             return
-        self._last = now
+        self._last, self._shown = now, done
         width = 30
         fill = int(width * done / self.total)
         rate = done / max(now - self.t0, 1e-9)
