@@ -7,11 +7,13 @@ import importlib
 import sys
 
 from loihi_emu.errors import LoihiError
+from microcode.errors import RuleError
 
 # Each module defines ``register(subparsers)``; a sub-command's parser sets
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
 COMMAND_MODULES = (
     "loihi_cli.emu_cmds",
+    "loihi_cli.asm_cmds",
 )
 
 
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except LoihiError as exc:
+    except (LoihiError, RuleError) as exc:
         print(f"loihi-emu {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import InputError, LoihiError, WrapError
 from .image import Image
-from .kernels import BACKENDS, WRAP_NAMES
+from .kernels import BACKENDS, WRAP_NAMES, step_numba
 from .probes import Probe, ProbeData, normalize_probes
 from .progress import Progress
 from .runtime import flatten
@@ -68,6 +68,8 @@ class Emulator:
         self._spiked = np.zeros(n, np.uint8)
         self._wraps = np.zeros(3, np.int64)
         self._first_wrap = np.zeros((3, 2), np.int64)
+        self._src_buf = np.zeros(self.net.n_in + n, np.int64)
+        self._recording = len(self.data) > 0
         self.t = 0
         self.synaptic_events = 0
         self.spike_counts = np.zeros(n, np.int64)
@@ -156,26 +158,34 @@ class Emulator:
         return self._step(np.unique(axons))
 
     def _step(self, in_axons: np.ndarray) -> np.ndarray:
-        net, n, t = self.net, self.net.n, self.t
-        spec = self.spec
-        slot = t % net.n_slots
-        acc = self._ring[slot * n : (slot + 1) * n]
+        net, n, t, spec = self.net, self.net.n, self.t, self.spec
         wraps_before = self._wraps.copy()
-        self._update(
-            acc, self.u, self.v, self.refractory, net.keep_u, net.keep_v, net.vth, net.bias,
-            net.refract, net.vmin, net.vmax, self._spiked, self._wraps, self._first_wrap,
-            spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
-        )
-        if self.strict and (self._wraps != wraps_before).any():
-            self._raise_wrap(t)
-        spike_idx = np.flatnonzero(self._spiked)
-        src = np.concatenate([in_axons, net.n_in + spike_idx]) if in_axons.size else net.n_in + spike_idx
-        if src.size:
+        if self.backend == "numba":
+            k, n_spk, events = step_numba(
+                t, in_axons, self._ring, net.n_slots, self.u, self.v, self.refractory, net.keep_u,
+                net.keep_v, net.vth, net.bias, net.refract, net.vmin, net.vmax, self._spiked, self._wraps,
+                self._first_wrap, self._src_buf, self.spike_counts, net.indptr, net.tgt_delay, net.weight,
+                net.fanout, spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
+            )
+            spike_idx = self._src_buf[k - n_spk : k] - net.n_in
+        else:
+            slot = t % net.n_slots
+            self._update(
+                self._ring[slot * n : (slot + 1) * n], self.u, self.v, self.refractory, net.keep_u, net.keep_v,
+                net.vth, net.bias, net.refract, net.vmin, net.vmax, self._spiked, self._wraps, self._first_wrap,
+                spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
+            )
+            spike_idx = np.flatnonzero(self._spiked)
+            src = np.concatenate([in_axons, net.n_in + spike_idx])
             slot_base = ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * n
             self._deliver(src, net.indptr, net.tgt_delay, net.weight, self._ring, slot_base)
-            self.synaptic_events += int(net.fanout[src].sum())
-        self.spike_counts[spike_idx] += 1
-        self.data.record(t, {"spikes": self._spiked, "u": self.u, "v": self.v}, spike_idx)
+            events = int(net.fanout[src].sum())
+            self.spike_counts[spike_idx] += 1
+        if self.strict and (self._wraps != wraps_before).any():
+            self._raise_wrap(t)
+        self.synaptic_events += int(events)
+        if self._recording:
+            self.data.record(t, {"spikes": self._spiked, "u": self.u, "v": self.v}, spike_idx)
         self.t = t + 1
         return spike_idx
 

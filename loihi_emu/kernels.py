@@ -101,21 +101,9 @@ def update_numpy(
 
 
 # --------------------------------------------------------------------------- #
-# numba kernels                                                                #
+# numba kernels: serial inner loops, composed into stage kernels and one fused  #
+# step kernel (one call per step; threads split compartments and targets)       #
 # --------------------------------------------------------------------------- #
-@numba.njit(cache=True, parallel=True, nogil=True)
-def deliver_numba(src, indptr, tgt_delay, weight, ring, slot_base) -> None:  # pragma: no cover - jitted
-    n_blocks = indptr.shape[0]
-    k = src.shape[0]
-    for b in numba.prange(n_blocks):
-        ptr = indptr[b]
-        for i in range(k):
-            s = src[i]
-            for j in range(ptr[s], ptr[s + 1]):
-                td = tgt_delay[j]
-                ring[slot_base[td & DELAY_MASK] + (td >> DELAY_FIELD)] += weight[j]
-
-
 @numba.njit(cache=True, inline="always")
 def _wrap(x, bits):  # pragma: no cover - jitted
     half = np.int64(1) << bits
@@ -129,68 +117,138 @@ def _decay(x, keep, shift):  # pragma: no cover - jitted
     return (x * keep) >> shift
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
+def _deliver_block(src, ptr, tgt_delay, weight, ring, slot_base):  # pragma: no cover - jitted
+    for i in range(src.shape[0]):
+        s = src[i]
+        for j in range(ptr[s], ptr[s + 1]):
+            td = tgt_delay[j]
+            ring[slot_base[td & DELAY_MASK] + (td >> DELAY_FIELD)] += weight[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _update_range(
+    lo, hi, acc, u, v, cnt, keep_u, keep_v, vth, bias, refract, vmin, vmax,
+    spiked, counts, firsts, shift, q_bits, u_bits, w_shift,
+):  # pragma: no cover - jitted
+    """Compartments lo..hi-1; counts [3] and firsts [3, 2] belong to this range."""
+    for i in range(lo, hi):
+        q_raw = np.int64(acc[i]) << w_shift
+        acc[i] = 0
+        q = _wrap(q_raw, q_bits)
+        u_raw = _decay(np.int64(u[i]), np.int64(keep_u[i]), shift) + q
+        uu = _wrap(u_raw, u_bits)
+        u2_raw = uu + bias[i]
+        u2 = _wrap(u2_raw, u_bits)
+        vv = _decay(np.int64(v[i]), np.int64(keep_v[i]), shift) + u2
+        if vv < vmin[i]:
+            vv = vmin[i]
+        elif vv > vmax[i]:
+            vv = vmax[i]
+        r = cnt[i]
+        if r > 0:
+            vv = 0
+        s = vv > vth[i]
+        if s:
+            vv = 0
+            r = refract[i]
+        if r > 0:
+            r -= 1
+        u[i] = uu
+        v[i] = vv
+        cnt[i] = r
+        spiked[i] = s
+        if q != q_raw:
+            if counts[0] == 0:
+                firsts[0, 0] = i
+                firsts[0, 1] = q_raw
+            counts[0] += 1
+        if uu != u_raw:
+            if counts[1] == 0:
+                firsts[1, 0] = i
+                firsts[1, 1] = u_raw
+            counts[1] += 1
+        if u2 != u2_raw:
+            if counts[2] == 0:
+                firsts[2, 0] = i
+                firsts[2, 1] = u2_raw
+            counts[2] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_wraps(counts, firsts, wraps, first_wrap):  # pragma: no cover - jitted
+    """Add per-chunk wrap counts; keep the lowest-index first wrap per quantity."""
+    for k in range(3):
+        first_wrap[k, 0] = -1
+        first_wrap[k, 1] = 0
+        for c in range(counts.shape[0]):
+            wraps[k] += counts[c, k]
+            if first_wrap[k, 0] < 0 and counts[c, k] > 0:
+                first_wrap[k, 0] = firsts[c, k, 0]
+                first_wrap[k, 1] = firsts[c, k, 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def deliver_numba(src, indptr, tgt_delay, weight, ring, slot_base) -> None:  # pragma: no cover - jitted
+    for b in range(indptr.shape[0]):
+        _deliver_block(src, indptr[b], tgt_delay, weight, ring, slot_base)
+
+
+@numba.njit(cache=True, nogil=True)
 def update_numba(
     acc, u, v, cnt, keep_u, keep_v, vth, bias, refract, vmin, vmax,
     spiked, wraps, first_wrap, shift, q_bits, u_bits, w_shift,
 ) -> None:  # pragma: no cover - jitted
+    counts = np.zeros((1, 3), np.int64)
+    firsts = np.full((1, 3, 2), -1, np.int64)
+    _update_range(0, u.shape[0], acc, u, v, cnt, keep_u, keep_v, vth, bias, refract, vmin, vmax,
+                  spiked, counts[0], firsts[0], shift, q_bits, u_bits, w_shift)
+    _merge_wraps(counts, firsts, wraps, first_wrap)
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def step_numba(
+    t, in_axons, ring, n_slots, u, v, cnt, keep_u, keep_v, vth, bias, refract, vmin, vmax,
+    spiked, wraps, first_wrap, src_buf, spike_counts, indptr, tgt_delay, weight, fanout,
+    shift, q_bits, u_bits, w_shift,
+):  # pragma: no cover - jitted
+    """One whole step (update, then deliver) in one call; returns (n_src, n_spikes, events).
+
+    src_buf [n_in + n] receives the step's sources: the input axons, then
+    ``n_in + g`` for every compartment g that spiked, ascending.
+    """
     n = u.shape[0]
-    n_chunks = max(1, min(64, n // 2048))
-    chunk = (n + n_chunks - 1) // n_chunks
-    counts = np.zeros((n_chunks, 3), np.int64)
-    firsts = np.full((n_chunks, 3, 2), -1, np.int64)
-    for c in numba.prange(n_chunks):
-        lo = c * chunk
+    n_in = src_buf.shape[0] - n
+    n_blocks = indptr.shape[0]
+    acc = ring[(t % n_slots) * n : (t % n_slots + 1) * n]
+    chunk = (n + n_blocks - 1) // n_blocks
+    counts = np.zeros((n_blocks, 3), np.int64)
+    firsts = np.full((n_blocks, 3, 2), -1, np.int64)
+    for c in numba.prange(n_blocks):
+        lo = min(n, c * chunk)
         hi = min(n, lo + chunk)
-        for i in range(lo, hi):
-            q_raw = np.int64(acc[i]) << w_shift
-            acc[i] = 0
-            q = _wrap(q_raw, q_bits)
-            u_raw = _decay(np.int64(u[i]), np.int64(keep_u[i]), shift) + q
-            uu = _wrap(u_raw, u_bits)
-            u2_raw = uu + bias[i]
-            u2 = _wrap(u2_raw, u_bits)
-            vv = _decay(np.int64(v[i]), np.int64(keep_v[i]), shift) + u2
-            if vv < vmin[i]:
-                vv = vmin[i]
-            elif vv > vmax[i]:
-                vv = vmax[i]
-            r = cnt[i]
-            if r > 0:
-                vv = 0
-            s = vv > vth[i]
-            if s:
-                vv = 0
-                r = refract[i]
-            if r > 0:
-                r -= 1
-            u[i] = uu
-            v[i] = vv
-            cnt[i] = r
-            spiked[i] = s
-            if q != q_raw:
-                if counts[c, 0] == 0:
-                    firsts[c, 0, 0] = i
-                    firsts[c, 0, 1] = q_raw
-                counts[c, 0] += 1
-            if uu != u_raw:
-                if counts[c, 1] == 0:
-                    firsts[c, 1, 0] = i
-                    firsts[c, 1, 1] = u_raw
-                counts[c, 1] += 1
-            if u2 != u2_raw:
-                if counts[c, 2] == 0:
-                    firsts[c, 2, 0] = i
-                    firsts[c, 2, 1] = u2_raw
-                counts[c, 2] += 1
-    for k in range(3):
-        first_wrap[k, 0] = -1
-        first_wrap[k, 1] = 0
-        for c in range(n_chunks):
-            wraps[k] += counts[c, k]
-            if first_wrap[k, 0] < 0 and firsts[c, k, 0] >= 0:
-                first_wrap[k, 0] = firsts[c, k, 0]
-                first_wrap[k, 1] = firsts[c, k, 1]
+        _update_range(lo, hi, acc, u, v, cnt, keep_u, keep_v, vth, bias, refract, vmin, vmax,
+                      spiked, counts[c], firsts[c], shift, q_bits, u_bits, w_shift)
+    _merge_wraps(counts, firsts, wraps, first_wrap)
+    k = 0
+    for a in range(in_axons.shape[0]):
+        src_buf[k] = in_axons[a]
+        k += 1
+    for i in range(n):
+        if spiked[i]:
+            src_buf[k] = n_in + i
+            spike_counts[i] += 1
+            k += 1
+    src = src_buf[:k]
+    events = 0
+    for i in range(k):
+        events += fanout[src[i]]
+    slot_base = np.empty(n_slots, np.int64)
+    for d in range(n_slots):
+        slot_base[d] = ((t + 1 + d) % n_slots) * n
+    for b in numba.prange(n_blocks):
+        _deliver_block(src, indptr[b], tgt_delay, weight, ring, slot_base)
+    return k, k - in_axons.shape[0], events
 
 
 BACKENDS = {
