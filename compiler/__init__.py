@@ -1,1 +1,41 @@
-"""Compiler: network graph -> quantized, partitioned, placed board image."""
+"""Compiler: network graph -> quantized, partitioned, placed board image.
+
+Public API::
+
+    net = Network("demo")
+    net.add_input("in", encoder=RateEncoder(0.05, size=100, seed=1))
+    net.add_population("exc", 400, tau_u=5, tau_v=20, vth=1.0, refractory=2)
+    net.connect("in", "exc", weights=w)            # dense [pre, post] or sparse=(pre, post, w)
+    image, report = compile(net, placement="bisection")
+    Emulator(image).run(1000, net.input_array(1000))
+"""
+
+from .encoders import DeltaEncoder, LatencyEncoder, RateEncoder, stable_id, uniform
+from .errors import (
+    CapacityError,
+    CompilerError,
+    DuplicateError,
+    EncoderError,
+    NetworkError,
+    NetworkFileError,
+    ParameterError,
+    PlacementError,
+    QuantizationError,
+    QuantizationWarning,
+    ShapeError,
+    UnknownPopulationError,
+)
+from .network import Network
+from .pipeline import as_network, compile
+from .placement import PLACEMENTS, PlacementProblem, register_placement
+from .population import InputPopulation, Population, Projection
+from .quantize import QuantizationTable, quantize_network
+from .report import CompileReport
+
+__all__ = [
+    "PLACEMENTS", "CapacityError", "CompileReport", "CompilerError", "DeltaEncoder", "DuplicateError",
+    "EncoderError", "InputPopulation", "LatencyEncoder", "Network", "NetworkError", "NetworkFileError",
+    "ParameterError", "PlacementError", "PlacementProblem", "Population", "Projection", "QuantizationError",
+    "QuantizationTable", "QuantizationWarning", "RateEncoder", "ShapeError", "UnknownPopulationError",
+    "as_network", "compile", "quantize_network", "register_placement", "stable_id", "uniform",
+]

@@ -13,6 +13,7 @@ from microcode.errors import RuleError
 # ``func`` to a callable taking the parsed arguments and returning an exit code.
 COMMAND_MODULES = (
     "loihi_cli.emu_cmds",
+    "loihi_cli.compile_cmds",
     "loihi_cli.asm_cmds",
 )
 

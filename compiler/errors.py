@@ -1,0 +1,76 @@
+"""Typed errors and warnings of the compiler.
+
+Every error names the population, projection or core it is about, the bad
+value and the limit or rule it broke, and (where there is one) the fix. All of
+them subclass :class:`loihi_emu.errors.LoihiError` and :class:`ValueError`.
+"""
+
+from __future__ import annotations
+
+from loihi_emu.errors import LoihiError, ResourceError
+
+
+class CompilerError(LoihiError, ValueError):
+    """Base class of every error the compiler raises on purpose."""
+
+
+class NetworkError(CompilerError):
+    """A network description is inconsistent (base of the validation errors)."""
+
+
+class ParameterError(NetworkError):
+    """A parameter holds a value the model does not allow (negative tau, NaN weight, delay > 62, ...)."""
+
+
+class ShapeError(NetworkError):
+    """An array has the wrong shape for the population or projection it belongs to."""
+
+
+class UnknownPopulationError(NetworkError, KeyError):
+    """A projection or lookup names a population (or graph node) that does not exist."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateError(NetworkError):
+    """A population name or a (pre, post) projection is defined twice."""
+
+
+class EncoderError(ParameterError):
+    """An input encoder got an intensity, signal or setting outside its definition."""
+
+
+class NetworkFileError(NetworkError):
+    """A network JSON file (or its side ``.npz``) is malformed."""
+
+
+class QuantizationError(CompilerError):
+    """A model value cannot be represented in the registers; the message names the fix."""
+
+
+class CapacityError(CompilerError, ResourceError):
+    """The network does not fit: a resource runs out.
+
+    Attributes: ``resource`` (e.g. ``'input_axons'``, ``'cores'``), ``where``
+    (population / compartment / system), ``needed`` and ``limit``.
+    """
+
+    def __init__(self, resource: str, where: str, needed: int, limit: int, hint: str = "") -> None:
+        self.resource = resource
+        self.where = where
+        self.needed = int(needed)
+        self.limit = int(limit)
+        msg = (
+            f"{where}: needs {self.needed} {resource.replace('_', ' ')}; the limit is {self.limit} "
+            f"(over by {self.needed - self.limit})"
+        )
+        super().__init__(msg + (f"; {hint}" if hint else ""))
+
+
+class PlacementError(CompilerError):
+    """A placement strategy is unknown or returned something that is not an order of the pieces."""
+
+
+class QuantizationWarning(UserWarning):
+    """A loss the registers force on a model value (clipped decay, weight rounded to zero, ...)."""

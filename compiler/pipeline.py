@@ -1,0 +1,104 @@
+"""``compile``: network -> quantize -> partition -> place -> lower -> validate -> report."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import networkx as nx
+import numpy as np
+
+from loihi_emu.hw import HardwareSpec
+from loihi_emu.image import SIGN_MODES, Image
+from loihi_emu.limits import validate
+
+from .errors import CapacityError, NetworkError
+from .lower import lower, route_stats, synapse_crossings
+from .network import Network
+from .partition import pack, split_network, synapse_index
+from .placement import PlacementProblem, PlacementStrategy, check_order, resolve_placement
+from .quantize import quantize_network
+from .report import CompileReport, PlacedPiece
+
+
+def as_network(network: Network | nx.DiGraph | str | os.PathLike) -> Network:
+    """A :class:`Network` from a Network, a per-compartment ``networkx.DiGraph`` or a JSON file path."""
+    if isinstance(network, Network):
+        return network
+    if isinstance(network, nx.DiGraph):
+        from .convert import from_compartment_graph
+
+        return from_compartment_graph(network)
+    if isinstance(network, (str, os.PathLike)):
+        from .netfile import load_network
+
+        return load_network(network)
+    raise NetworkError(f"cannot compile a {type(network).__name__}; give a Network, a networkx.DiGraph or a JSON path")
+
+
+def compile(
+    network: Network | nx.DiGraph | str | os.PathLike,
+    spec: HardwareSpec | None = None,
+    placement: str | PlacementStrategy = "sequential",
+    n_chips: int | None = None,
+    *,
+    warn_rel: float = 0.01,
+) -> tuple[Image, CompileReport]:
+    """Compile ``network`` into a board image that fits ``spec`` (default: the network's, LOIHI1).
+
+    placement: a name in :data:`compiler.placement.PLACEMENTS` or a strategy callable.
+    n_chips: system size; None allows as many chips as needed. A network that
+    does not fit raises :class:`CapacityError` naming the resource.
+    warn_rel: relative quantization error above which a threshold, bias or decay warns.
+    Returns the image (already checked by :func:`loihi_emu.limits.validate`) and the report.
+    """
+    t0 = time.perf_counter()
+    net = as_network(network)
+    spec = spec or net.spec
+    if net.n_compartments == 0:
+        raise NetworkError(f"network {net.name!r} has no compartments to compile")
+    if n_chips is not None and (int(n_chips) != n_chips or n_chips < 1):
+        raise NetworkError(f"n_chips must be a positive integer, got {n_chips!r}")
+    name, strategy = resolve_placement(placement)
+    timings: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        timings[stage] = time.perf_counter() - t0 - sum(timings.values())
+
+    q = quantize_network(net, spec, warn_rel)
+    lap("quantize")
+    syn = synapse_index(net, q, spec)
+    pieces = split_network(net, q, syn, spec)
+    lap("partition")
+    order = check_order(strategy(PlacementProblem(pieces, net, spec, n_chips)), len(pieces), name)
+    bins = pack(pieces, order, spec)
+    lap("place")
+    cpc = spec.cores_per_chip
+    if n_chips is not None and len(bins) > n_chips * cpc:
+        raise CapacityError("cores", f"a system of {n_chips} chip(s)", len(bins), n_chips * cpc,
+                            f"the network needs {-(-len(bins) // cpc)} chips; raise n_chips or shrink the network")
+    core_of = np.empty(net.n_compartments, np.int64)
+    placed = []
+    for g, members in enumerate(bins):
+        for i in members:
+            p = pieces[i]
+            core_of[p.first + p.start : p.first + p.stop] = g
+            placed.append(PlacedPiece(p.population, p.start, p.stop, g // cpc, g % cpc))
+    crossings = synapse_crossings(syn, core_of, spec)
+    image = lower(net, q, syn, core_of, spec)
+    del syn
+    lap("lower")
+    usage = validate(image, spec)
+    routes = route_stats(image, crossings)
+    lap("validate")
+    report = CompileReport(
+        network=net.name, spec=spec, placement=name, n_compartments=net.n_compartments, n_inputs=net.n_inputs,
+        n_synapses=net.n_synapses, cores=len(image.cores), chips=len(image.chips), n_chips=n_chips,
+        core_usage=usage, pieces=placed, routes=routes, quantization=q.table,
+        scales={p.name: p.v_scale for p in q.populations},
+        formats={f"{pw.pre}->{pw.post}": (pw.weight_bits, pw.weight_exp, SIGN_MODES[pw.sign_mode])
+                 for pw in q.projections},
+        compartments=net.compartment_ranges(), input_axons=net.input_axons(),
+        seconds=time.perf_counter() - t0, timings=timings,
+    )
+    return image, report
