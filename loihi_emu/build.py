@@ -8,13 +8,14 @@ external input axon ``i``, source ``n_in + g`` is compartment ``g``.
 
 Each core gets one input axon per distinct source that targets it (ascending
 source order), one synapse format per distinct (weight bits, weight exponent,
-sign mode) among its synapses, and each source one output route per core it
-reaches (ascending core order).
+sign mode, learning profile) among its synapses, one learning-profile row per
+distinct profile its plastic synapses follow (ascending profile order), and
+each source one output route per core it reaches (ascending core order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from .image import (
     SynapseFormatTable,
     SynapseTable,
 )
+from .learning_profile import LearningProfile, learning_table
 
 COMPARTMENT_FIELDS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract", "vmin", "vmax")
 
@@ -57,6 +59,9 @@ def build_image(
     syn_weight_bits: np.ndarray | int | None = None,
     syn_sign_mode: np.ndarray | int = SIGN_MIXED,
     spec: HardwareSpec = LOIHI1,
+    syn_tag: np.ndarray | int = 0,
+    syn_learning: np.ndarray | int = -1,
+    learning_profiles: Sequence[LearningProfile] = (),
 ) -> Image:
     """Lower global register arrays onto cores.
 
@@ -67,7 +72,11 @@ def build_image(
         Within a core, compartments keep ascending global order.
     syn_*: [n_syn] per synapse: source, target compartment, weight mantissa,
         weight exponent, delay in steps, weight bits (default: all 9 bits for
-        mixed formats, 8 otherwise) and sign mode (1 mixed, 2 exc, 3 inh).
+        mixed formats, 8 otherwise) and sign mode (1 mixed, 2 exc, 3 inh);
+        tag (learning variable ``t``, default 0); learning: index into
+        ``learning_profiles`` of the profile a plastic synapse follows, -1
+        (default) for a non-plastic one. A plastic synapse's weight bits set
+        its learning step P; its effective weight keeps every mantissa bit.
     """
     core_of = np.asarray(core_of).astype(np.int64)
     n = core_of.size
@@ -79,6 +88,9 @@ def build_image(
     wexp = _int_array("syn_wexp", syn_wexp, m)
     delay = _int_array("syn_delay", syn_delay, m)
     sign = _int_array("syn_sign_mode", syn_sign_mode, m)
+    tag = _int_array("syn_tag", syn_tag, m)
+    lprof = _int_array("syn_learning", syn_learning, m)
+    n_prof = len(learning_profiles)
     if syn_weight_bits is None:
         wbits = np.where(sign == SIGN_MIXED, spec.max_weight_bits, spec.max_weight_bits - 1)
     else:
@@ -96,6 +108,7 @@ def build_image(
         ("syn_wexp", wexp, spec.weight_exp_min, spec.weight_exp_max),
         ("syn_weight_bits", wbits, 1, spec.max_weight_bits),
         ("syn_sign_mode", sign, 1, 3),
+        ("syn_learning", lprof, -1, n_prof - 1),
     ):
         bad = (arr < lo) | (arr > hi)
         if bad.any():
@@ -120,7 +133,7 @@ def build_image(
     syn_order = np.lexsort((local[post], syn_row))  # by row, then by local target
     syn_row_sorted = syn_row[syn_order]
     syn_row_ptr = np.searchsorted(syn_row_sorted, np.arange(rows.size + 1))
-    fmt_key = ((wexp - spec.weight_exp_min) * 16 + wbits) * 4 + sign
+    fmt_key = ((((lprof + 1) * 16 + wexp - spec.weight_exp_min) * 16 + wbits) * 4 + sign).astype(np.int64)
 
     # output routes: every row is one route from its source
     route_order = np.lexsort((row_core, row_src))
@@ -148,11 +161,16 @@ def build_image(
         sel = syn_order[s_lo:s_hi]
         keys, fmt = np.unique(fmt_key[sel], return_inverse=True)
         sign_u, wbits_u = keys % 4, (keys // 4) % 16
-        wexp_u = keys // 64 + spec.weight_exp_min
-        ftab = SynapseFormatTable(wbits_u, wexp_u, sign_u, where=where, spec=spec)
+        wexp_u = (keys // 64) % 16 + spec.weight_exp_min
+        prof_u = keys // 1024 - 1  # global learning profile, -1 = not plastic
+        used = np.unique(prof_u[prof_u >= 0])
+        local_prof = np.where(prof_u >= 0, np.searchsorted(used, prof_u), -1)
+        ltab = learning_table([learning_profiles[int(g)] for g in used], where=where, spec=spec)
+        ftab = SynapseFormatTable(wbits_u, wexp_u, sign_u, local_prof, where=where, spec=spec)
         axon_ptr = syn_row_ptr[row_start[k] : row_start[k + 1] + 1] - s_lo
-        stab = SynapseTable(axon_ptr, local[post[sel]], wmant[sel], fmt.ravel(), delay[sel], where=where, spec=spec)
+        stab = SynapseTable(axon_ptr, local[post[sel]], wmant[sel], fmt.ravel(), delay[sel], tag[sel],
+                            where=where, spec=spec)
         rtab = routes_for(n_in + members, where)
-        cores.append(Core(chip, index, ctab, ftab, stab, rtab))
+        cores.append(Core(chip, index, ctab, ftab, stab, rtab, ltab))
     inputs = routes_for(np.arange(n_in), "inputs: ")
     return Image(tuple(cores), inputs, spec)

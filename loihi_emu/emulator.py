@@ -11,6 +11,11 @@ One step ``t`` (SEMANTICS.md §1) is two stages, ordered here and nowhere else:
 
 D = largest delay + 1 slots suffice: in step t slots t+1 .. t+D are pending
 and slot t was cleared by ``update``.
+
+With plastic synapses (:mod:`loihi_emu.learning_engine`) the step becomes:
+learning impulses and rule (for the spikes of step t-1), trace probes,
+trace decay, ``update``, ``deliver`` (static), plastic ``deliver`` (with the
+weights as this step's rule left them), then the end-of-step probes.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import numpy as np
 from .errors import InputError, LoihiError, WrapError
 from .image import Image
 from .kernels import BACKENDS, WRAP_NAMES, step_numba
-from .probes import Probe, ProbeData, normalize_probes
+from .learning_engine import LearningEngine
+from .learning_runtime import flatten_learning
+from .probes import SYNAPSE_QUANTITIES, TRACE_QUANTITIES, Probe, ProbeData, normalize_probes
 from .progress import Progress
 from .runtime import flatten
 
@@ -31,9 +38,11 @@ from .runtime import flatten
 class Emulator:
     """Run a board image bit-exactly.
 
-    image: the board image. seed: the seed of every random choice (none are
-    made by the CUBA core; kept so runs are reproducible once they are).
-    probes: quantities to record, names ('spikes', 'u', 'v') or :class:`Probe`.
+    image: the board image. seed: the seed of every random choice (stochastic
+    rounding of learning profiles that ask for it; the CUBA core makes none).
+    probes: quantities to record, names ('spikes', 'u', 'v', traces 'x1',
+    'x2', 'y1'..'y3', plastic synapses 'w', 'wmant', 'delay', 'tag') or
+    :class:`Probe`.
     strict: raise :class:`WrapError` on the first wrap of q, u or u2.
     backend: 'numba' (fast) or 'numpy' (the reference twin, slow).
     n_threads: target blocks for delivery (default: numba's thread count).
@@ -56,11 +65,17 @@ class Emulator:
         self.strict = bool(strict)
         self.backend = backend
         self.n_threads = int(n_threads or numba.get_num_threads())
-        self.net = flatten(image, self.n_threads if backend == "numba" else 1)
+        plastic = flatten_learning(image)
+        self.net = flatten(image, self.n_threads if backend == "numba" else 1, plastic.n_slots if plastic else 1)
         n = self.net.n
+        self.learning = LearningEngine(plastic, self.spec, self.seed, backend) if plastic else None
         self._deliver, self._update = BACKENDS[backend]
-        self._probes = normalize_probes(probes, n)
-        self.data = ProbeData(self._probes, n)
+        n_plastic = plastic.n_plastic if plastic else 0
+        sizes = {"x1": self.net.n_in + n, "x2": self.net.n_in + n, **{q: n_plastic for q in SYNAPSE_QUANTITIES}}
+        self._probes = normalize_probes(probes, n, sizes)
+        self.data = ProbeData(self._probes, n, sizes)
+        self._want_traces = bool(self.data.quantities & set(TRACE_QUANTITIES))
+        self._want_synapses = bool(self.data.quantities & set(SYNAPSE_QUANTITIES))
         self.u = np.zeros(n, np.int32)
         self.v = np.zeros(n, np.int32)
         self.refractory = np.zeros(n, np.int32)
@@ -87,6 +102,39 @@ class Emulator:
     def wraps(self) -> dict[str, int]:
         """Wrap-arounds counted so far, per quantity ('q', 'u', 'u2')."""
         return {name: int(c) for name, c in zip(WRAP_NAMES, self._wraps)}
+
+    def plastic_synapses(self) -> dict[str, np.ndarray]:
+        """The plastic synapses in the stable order that 'w' probes and learning use.
+
+        Keys, each int64 [P]: 'source' (input i, or n_in + g for compartment
+        g; -1 for a row no route reaches), 'target' (global compartment),
+        'chip', 'core' (address of the holding core), 'synapse' (index in that
+        core's SynapseTable). Order: source, then target, then position in the row.
+        """
+        if self.learning is None:
+            z = np.zeros(0, np.int64)
+            return {k: z for k in ("source", "target", "chip", "core", "synapse")}
+        f = self.learning.flat
+        cores = self.image.cores
+        chips = np.array([c.chip for c in cores], np.int64)
+        idx = np.array([c.index for c in cores], np.int64)
+        return {
+            "source": np.where(f.pl_pre < f.n_src, f.pl_pre, -1), "target": f.pl_post.copy(),
+            "chip": chips[f.core_pos], "core": idx[f.core_pos], "synapse": f.core_syn.copy(),
+        }
+
+    def _learning_state(self, which: str) -> dict[str, np.ndarray]:
+        """Probe values of the learning quantities ('traces' or 'synapses'), also without plastic synapses."""
+        lrn, n_src, n = self.learning, self.net.n_in + self.net.n, self.net.n
+        if which == "traces":
+            if lrn is None:
+                return {"x1": np.full(n_src, -1, np.int32), "x2": np.full(n_src, -1, np.int32),
+                        **{q: np.full(n, -1, np.int32) for q in ("y1", "y2", "y3")}}
+            return lrn.traces()
+        if lrn is None:
+            z = np.zeros(0, np.int32)
+            return {q: z for q in SYNAPSE_QUANTITIES}
+        return {"w": lrn.effective_weights(), "wmant": lrn.w, "delay": lrn.d, "tag": lrn.tg}
 
     def core_spike_counts(self) -> dict[tuple[int, int], int]:
         """Spikes emitted so far, per (chip, core)."""
@@ -160,6 +208,15 @@ class Emulator:
     def _step(self, in_axons: np.ndarray) -> np.ndarray:
         net, n, t, spec = self.net, self.net.n, self.t, self.spec
         wraps_before = self._wraps.copy()
+        lrn = self.learning
+        state: dict[str, np.ndarray] = {}
+        if lrn is not None:
+            lrn.before_update(t, net.n_in)
+            if self._want_traces:
+                state.update({k: v.copy() for k, v in lrn.traces().items()})
+            lrn.decay()
+        elif self._want_traces:
+            state.update(self._learning_state("traces"))
         if self.backend == "numba":
             k, n_spk, events = step_numba(
                 t, in_axons, self._ring, net.n_slots, self.u, self.v, self.refractory, net.keep_u,
@@ -168,6 +225,7 @@ class Emulator:
                 net.fanout, spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
             )
             spike_idx = self._src_buf[k - n_spk : k] - net.n_in
+            src = self._src_buf[:k]
         else:
             slot = t % net.n_slots
             self._update(
@@ -181,11 +239,17 @@ class Emulator:
             self._deliver(src, net.indptr, net.tgt_delay, net.weight, self._ring, slot_base)
             events = int(net.fanout[src].sum())
             self.spike_counts[spike_idx] += 1
+        if lrn is not None:
+            slot_base = ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * n
+            events += lrn.deliver(src, self._ring, slot_base)
         if self.strict and (self._wraps != wraps_before).any():
             self._raise_wrap(t)
         self.synaptic_events += int(events)
         if self._recording:
-            self.data.record(t, {"spikes": self._spiked, "u": self.u, "v": self.v}, spike_idx)
+            state.update({"spikes": self._spiked, "u": self.u, "v": self.v})
+            if self._want_synapses:
+                state.update(self._learning_state("synapses"))
+            self.data.record(t, state, spike_idx)
         self.t = t + 1
         return spike_idx
 

@@ -78,6 +78,8 @@ class HardwareSpec:
     max_learning_profiles: int  # ours: distinct learning profiles per core
     max_learning_epoch: int  # ours: learning epoch T, in steps (1 .. this)
     microcode_nibbles: int  # ours: nibbles of microcode per learning profile
+    plastic_mixed_wmant_max: int  # SEM-L "Sign modes": a mixed plastic weight mantissa stays in min..254
+    learning_rounding_modes: int  # ours: 0 deterministic, 1 stochastic (SEM-L "Stochastic rounding")
 
     # --- derived ranges (all in register units) --------------------------------
     @property
@@ -126,6 +128,28 @@ class HardwareSpec:
     @property
     def constant_range(self) -> tuple[int, int]:
         return signed_range(self.constant_bits)
+
+    @property
+    def tag_range(self) -> tuple[int, int]:
+        """Synaptic tag ``t``: signed, ``tag_bits`` wide (-128..127 on Loihi 1)."""
+        return signed_range(self.tag_bits)
+
+    @property
+    def learning_frac_bits(self) -> int:
+        """Fraction bits of the rule sum in fixed point: -(lowest scale exponent), 8 on Loihi 1.
+
+        Every product ``mant * 2^exp * prod(V + C)`` is an integer times
+        ``2^-learning_frac_bits`` exactly, so a rule sum is an exact int64.
+        """
+        return -self.scale_exp_range[0]
+
+    def plastic_mantissa_range(self, sign_mode: int) -> tuple[int, int]:
+        """Clip range of a plastic weight mantissa by sign mode (1 mixed, 2 exc, 3 inh); SEM-L step 3."""
+        if sign_mode == 2:
+            return 0, self.weight_mant_max
+        if sign_mode == 3:
+            return self.weight_mant_min, 0
+        return self.weight_mant_min, self.plastic_mixed_wmant_max
 
     def weight_step(self, weight_bits: int, mixed: bool) -> int:
         """Mantissa step P kept by a synapse format: 2^(8 - (weight_bits - mixed)).
@@ -189,6 +213,8 @@ LOIHI1 = HardwareSpec(
     max_learning_profiles=8,
     max_learning_epoch=63,
     microcode_nibbles=512,
+    plastic_mixed_wmant_max=254,
+    learning_rounding_modes=2,
 )
 """Loihi 1, as SEMANTICS.md §2-3 and SEMANTICS-learning.md state it."""
 

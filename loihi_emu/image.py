@@ -12,6 +12,9 @@ the chip lays them out:
   weight bits, weight exponent, sign mode.
 * :class:`RouteTable` - output axons: for each compartment, the list of
   ``(chip, core, axon)`` its spikes are sent to.
+* :class:`LearningProfileTable` - learning profiles (rule microcode, trace
+  settings, learning epoch, rounding mode); a plastic synapse format names
+  one, a non-plastic format says -1 (docs/learning-engine.md).
 
 The image-level ``inputs`` :class:`RouteTable` does the same for external input
 axons. Every compartment also carries its *global index*; probes and vectors
@@ -80,6 +83,7 @@ class Table:
     """
 
     DTYPES: ClassVar[dict[str, str]] = {}
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()  # fields with a default (older files may lack them)
     where: str = field(default="", kw_only=True, repr=False, compare=False)
     spec: HardwareSpec = field(default=LOIHI1, kw_only=True, repr=False, compare=False)
 
@@ -188,21 +192,42 @@ class SynapseFormatTable(Table):
     the mantissa step is P = 2^(8 - (weight_bits - mixed)).
     weight_exp: weight exponent, -7..7; weight = floor(wmant * 2^exp) << 6.
     sign_mode: 1 mixed, 2 excitatory, 3 inhibitory.
+    learning_profile: row of the core's :class:`LearningProfileTable` that
+    the synapses of a *plastic* format follow; -1 (the default) = not plastic.
+    A plastic format's P is the learning step of the weight mantissa, and its
+    synapses' effective weight is ``floor(wmant * 2^exp) << 6`` with no bits
+    dropped (SEM-L step 3).
     """
 
     weight_bits: np.ndarray
     weight_exp: np.ndarray
     sign_mode: np.ndarray
+    learning_profile: np.ndarray | None = None
 
-    DTYPES: ClassVar[dict[str, str]] = {"weight_bits": "uint8", "weight_exp": "int8", "sign_mode": "uint8"}
+    DTYPES: ClassVar[dict[str, str]] = {
+        "weight_bits": "uint8", "weight_exp": "int8", "sign_mode": "uint8", "learning_profile": "int8",
+    }
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"learning_profile"})
+
+    def __post_init__(self) -> None:
+        if self.learning_profile is None:
+            object.__setattr__(self, "learning_profile", np.full(np.asarray(self.weight_bits).size, -1, np.int8))
+        super().__post_init__()
 
     @property
     def n(self) -> int:
         return self.weight_bits.size
 
+    @property
+    def plastic(self) -> np.ndarray:
+        """bool [n]: formats whose synapses learn."""
+        return self.learning_profile >= 0
+
     def check(self) -> None:
         s, w, t = self.spec, self.where, self.table_name
         self._same_length(tuple(self.DTYPES))
+        # the field's range; how many profiles a core may hold is limits.validate's business
+        check_range(w, t, "learning_profile", self.learning_profile, -1, np.iinfo(np.int8).max, " (-1 = not plastic)")
         check_range(w, t, "weight_bits", self.weight_bits, 1, s.max_weight_bits)
         check_range(w, t, "weight_exp", self.weight_exp, s.weight_exp_min, s.weight_exp_max)
         check_range(w, t, "sign_mode", self.sign_mode, SIGN_MIXED, SIGN_INHIBITORY)
@@ -235,6 +260,9 @@ class SynapseTable(Table):
     wmant: weight mantissa, -256..255 (range narrowed by the format's sign mode).
     fmt: index into the core's synapse formats.
     delay: synaptic delay in steps, 0..62 (0 acts in the step after the spike).
+    tag: synaptic tag (learning variable ``t``), signed, ``tag_bits`` wide
+    (-128..127); default 0. Plastic synapses start from these wmant, delay
+    and tag; learning changes the emulator's copy, never the image.
     """
 
     axon_ptr: np.ndarray
@@ -242,10 +270,18 @@ class SynapseTable(Table):
     wmant: np.ndarray
     fmt: np.ndarray
     delay: np.ndarray
+    tag: np.ndarray | None = None
 
     DTYPES: ClassVar[dict[str, str]] = {
         "axon_ptr": "int64", "target": "uint16", "wmant": "int16", "fmt": "uint8", "delay": "uint8",
+        "tag": "int16",
     }
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"tag"})
+
+    def __post_init__(self) -> None:
+        if self.tag is None:
+            object.__setattr__(self, "tag", np.zeros(np.asarray(self.target).size, np.int16))
+        super().__post_init__()
 
     @property
     def n_axons(self) -> int:
@@ -256,13 +292,14 @@ class SynapseTable(Table):
         return self.target.size
 
     def check(self) -> None:
-        n = self._same_length(("target", "wmant", "fmt", "delay"))
+        n = self._same_length(("target", "wmant", "fmt", "delay", "tag"))
         if self.axon_ptr.size == 0:
             raise ImageError(f"{self.where}{self.table_name}.axon_ptr must hold at least one entry")
         self._check_ptr("axon_ptr", self.axon_ptr.size - 1, n)
         s = self.spec
         check_range(self.where, self.table_name, "wmant", self.wmant, s.weight_mant_min, s.weight_mant_max)
         check_range(self.where, self.table_name, "delay", self.delay, 0, s.max_delay, " steps")
+        check_range(self.where, self.table_name, "tag", self.tag, *s.tag_range)
 
     def axon_of_synapse(self) -> np.ndarray:
         """For every synapse, the input axon (row) it belongs to."""
@@ -309,19 +346,106 @@ class RouteTable(Table):
         return cls(np.zeros(n_sources + 1, np.int64), z, z, z, **kw)
 
 
-TABLE_CLASSES: tuple[type[Table], ...] = (CompartmentTable, SynapseFormatTable, SynapseTable, RouteTable)
+TRACES = ("x1", "x2", "y1", "y2", "y3")
+"""Trace names: x1, x2 per source (presynaptic), y1..y3 per compartment (postsynaptic)."""
+ROUND_DETERMINISTIC, ROUND_STOCHASTIC = 0, 1
+
+
+@dataclass(frozen=True, eq=False)
+class LearningProfileTable(Table):
+    """Learning profiles of a core; a plastic synapse format names one by row.
+
+    code_ptr: [n + 1]; the microcode of profile i (bytes of
+    ``microcode.assemble(program).to_bytes()``) is code[code_ptr[i]:code_ptr[i+1]].
+    code: the microcode bytes of every profile, concatenated.
+    epoch: learning epoch T in steps, 1..max_learning_epoch (the rule runs once per T steps).
+    rounding: 0 deterministic, 1 stochastic (trace decay and the rule's steps).
+    <trace>_impulse: added to the trace per spike, 0..127 (saturating at 127).
+    <trace>_tau: decay time constant in steps, 1..trace_tau_max
+    (``x <- floor(x * (tau - 1) / tau)`` per step); 0 = trace off (reads 0).
+    x1, x2 belong to the synapses' sources, y1..y3 to their target compartments.
+    """
+
+    code_ptr: np.ndarray
+    code: np.ndarray
+    epoch: np.ndarray
+    rounding: np.ndarray
+    x1_impulse: np.ndarray
+    x1_tau: np.ndarray
+    x2_impulse: np.ndarray
+    x2_tau: np.ndarray
+    y1_impulse: np.ndarray
+    y1_tau: np.ndarray
+    y2_impulse: np.ndarray
+    y2_tau: np.ndarray
+    y3_impulse: np.ndarray
+    y3_tau: np.ndarray
+
+    DTYPES: ClassVar[dict[str, str]] = {
+        "code_ptr": "int64", "code": "uint8", "epoch": "uint8", "rounding": "uint8",
+        **{f"{tr}_{k}": dt for tr in TRACES for k, dt in (("impulse", "uint8"), ("tau", "uint16"))},
+    }
+
+    @property
+    def n(self) -> int:
+        return self.epoch.size
+
+    def microcode(self, i: int) -> bytes:
+        """The microcode bytes of profile ``i``."""
+        return self.code[int(self.code_ptr[i]) : int(self.code_ptr[i + 1])].tobytes()
+
+    def trace_settings(self, i: int) -> tuple[int, ...]:
+        """(impulse, tau) of x1, x2, y1, y2, y3 of profile ``i``, flattened."""
+        return tuple(int(getattr(self, f"{tr}_{k}")[i]) for tr in TRACES for k in ("impulse", "tau"))
+
+    def program(self, i: int):
+        """Profile ``i``'s rules as a :class:`microcode.Program` (decoded from its bytes)."""
+        from microcode import RuleError, disassemble  # lazy: microcode imports loihi_emu.hw
+
+        try:
+            return disassemble(self.microcode(i), self.spec)
+        except RuleError as exc:
+            raise ImageError(f"{self.where}{self.table_name}.code of profile {i}: bad microcode ({exc})") from None
+
+    def check(self) -> None:
+        s, w, t = self.spec, self.where, self.table_name
+        n = self._same_length(tuple(k for k in self.DTYPES if k not in ("code_ptr", "code")))
+        if self.code_ptr.size == 0:
+            raise ImageError(f"{w}{t}.code_ptr must hold at least one entry")
+        self._check_ptr("code_ptr", n, self.code.size)
+        check_range(w, t, "epoch", self.epoch, 1, s.max_learning_epoch, " steps")
+        check_range(w, t, "rounding", self.rounding, 0, s.learning_rounding_modes - 1)
+        for tr in TRACES:
+            check_range(w, t, f"{tr}_impulse", getattr(self, f"{tr}_impulse"), 0, s.trace_impulse_max)
+            check_range(w, t, f"{tr}_tau", getattr(self, f"{tr}_tau"), 0, s.trace_tau_max, " steps (0 = off)")
+        for i in range(n):
+            self.program(i)
+
+    @classmethod
+    def empty(cls, **kw) -> LearningProfileTable:
+        z8, z16 = np.zeros(0, np.uint8), np.zeros(0, np.uint16)
+        traces = {f"{tr}_{k}": (z8 if k == "impulse" else z16) for tr in TRACES for k in ("impulse", "tau")}
+        return cls(np.zeros(1, np.int64), z8, z8, z8, **traces, **kw)
+
+
+TABLE_CLASSES: tuple[type[Table], ...] = (
+    CompartmentTable, SynapseFormatTable, SynapseTable, RouteTable, LearningProfileTable,
+)
 CORE_TABLES: dict[str, type[Table]] = {
     "compartments": CompartmentTable,
     "formats": SynapseFormatTable,
     "synapses": SynapseTable,
     "routes": RouteTable,
+    "learning": LearningProfileTable,
 }
 """Core attribute -> table class, in file order."""
+OPTIONAL_TABLES: frozenset[str] = frozenset({"learning"})
+"""Core tables an older image file may lack (they default to empty)."""
 
 
 @dataclass(frozen=True, eq=False)
 class Core:
-    """One neuro core at address ``(chip, index)`` with its four tables."""
+    """One neuro core at address ``(chip, index)`` with its tables (``learning`` defaults to empty)."""
 
     chip: int
     index: int
@@ -329,6 +453,7 @@ class Core:
     formats: SynapseFormatTable
     synapses: SynapseTable
     routes: RouteTable
+    learning: LearningProfileTable | None = None
 
     @property
     def address(self) -> tuple[int, int]:
@@ -339,7 +464,11 @@ class Core:
         return f"chip {self.chip} core {self.index}: "
 
     def __post_init__(self) -> None:
+        if self.learning is None:
+            object.__setattr__(self, "learning", LearningProfileTable.empty(where=self.label, spec=self.compartments.spec))
         w, c, syn, fmts = self.label, self.compartments, self.synapses, self.formats
+        check_range(w, "SynapseFormatTable", "learning_profile", fmts.learning_profile, -1, self.learning.n - 1,
+                    " (learning profile row, -1 = not plastic)")
         if self.chip < 0 or self.index < 0:
             raise ImageError(f"{w}core address must be non-negative")
         if self.routes.n_sources != c.n:
@@ -356,6 +485,13 @@ class Core:
                     f"{w}SynapseTable.wmant[{i}] = {int(syn.wmant[i])} is outside "
                     f"{int(lo[f[i]])}..{int(hi[f[i]])} for synapse format {int(f[i])} "
                     f"({SIGN_MODES[int(fmts.sign_mode[f[i]])]})"
+                )
+            plastic = fmts.plastic[f] & (fmts.sign_mode[f] == SIGN_MIXED) & (syn.wmant > self.compartments.spec.plastic_mixed_wmant_max)
+            if plastic.any():
+                i = int(np.flatnonzero(plastic)[0])
+                raise ImageError(
+                    f"{w}SynapseTable.wmant[{i}] = {int(syn.wmant[i])} is outside "
+                    f"{syn.spec.weight_mant_min}..{syn.spec.plastic_mixed_wmant_max} for plastic mixed format {int(f[i])}"
                 )
 
 

@@ -8,6 +8,11 @@ position in ``header["cores"]``) or ``inputs.<field>``. Files are read with
 dtype raises :class:`~loihi_emu.errors.ImageFileError` (or
 :class:`~loihi_emu.errors.ImageError` when the arrays are well formed but
 hold values the chip cannot hold).
+
+Files written before learning existed stay readable: a table field listed in
+the class's ``OPTIONAL`` (``SynapseTable.tag``,
+``SynapseFormatTable.learning_profile``) and a core table in
+``OPTIONAL_TABLES`` (``learning``) may be absent and take their defaults.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 
 from .errors import ImageError, ImageFileError
 from .hw import SPECS
-from .image import CORE_TABLES, Core, Image, RouteTable
+from .image import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
 
 FORMAT = "loihi-image/1"
 
@@ -101,9 +106,14 @@ def load(path: str | os.PathLike) -> Image:
                 where = f"chip {chip} core {index}: "
                 tables = {}
                 for tname, cls in CORE_TABLES.items():
+                    keys = {f: f"core{i}.{tname}.{f}" for f in cls.DTYPES}
+                    present = {f for f, k in keys.items() if k in files.files}
+                    if tname in OPTIONAL_TABLES and not present:
+                        continue  # an older file: the core's default (empty) table
                     data = {
-                        f: _read_member(files, f"core{i}.{tname}.{f}", np.dtype(dt), label)
+                        f: _read_member(files, keys[f], np.dtype(dt), label)
                         for f, dt in cls.DTYPES.items()
+                        if f in present or f not in cls.OPTIONAL
                     }
                     tables[tname] = cls(**data, where=where, spec=spec)
                 cores.append(Core(chip, index, **tables))

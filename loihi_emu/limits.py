@@ -5,7 +5,9 @@ Synapse memory is counted as the public Loihi 1 toolchain counts it
 ``synapses_per_block`` synapses; a block costs a header plus, per synapse,
 weight bits + delay bits + tag bits + target-index bits, rounded up to whole
 64-bit words. A format's delay field is 6 bits wide when any of its synapses
-on the core has a delay, else absent; tags are absent until learning uses them;
+on the core has a delay or its learning profile has a ``dd`` rule, else
+absent; the tag field is present when the format's profile has a ``dt`` rule
+or a synapse of the format has a nonzero tag;
 every row is sparse (it names its targets) with the narrowest index field
 (6..12 bits) that holds the row's largest local target.
 """
@@ -18,7 +20,7 @@ import numpy as np
 
 from .errors import ResourceError
 from .hw import HardwareSpec
-from .image import Core, Image
+from .image import TRACES, Core, Image
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class CoreUsage:
     threshold_profiles: int
     synapse_formats: int
     vminmax_profiles: int
+    learning_profiles: int = 0
+    trace_profiles: int = 0
 
     def limits(self, spec: HardwareSpec) -> dict[str, int]:
         """Resource name -> the spec's limit for it."""
@@ -48,10 +52,15 @@ class CoreUsage:
             "threshold_profiles": spec.max_threshold_profiles,
             "synapse_formats": spec.max_synapse_formats,
             "vminmax_profiles": spec.max_vminmax_profiles,
+            "learning_profiles": spec.max_learning_profiles,
+            "trace_profiles": spec.max_trace_profiles,
         }
 
 
-PROFILE_RESOURCES = ("compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles")
+PROFILE_RESOURCES = (
+    "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles", "learning_profiles",
+    "trace_profiles",
+)
 
 
 def _distinct_rows(*cols: np.ndarray) -> int:
@@ -68,7 +77,14 @@ def synapse_memory_bits(core: Core, spec: HardwareSpec) -> int:
     axon = syn.axon_of_synapse()
     has_delay = np.zeros(fmts.n, bool)
     has_delay[np.unique(syn.fmt[syn.delay > 0])] = True
-    per_syn = fmts.weight_bits.astype(np.int64)[syn.fmt] + np.where(has_delay[syn.fmt], spec.delay_bits, 0)
+    has_tag = np.zeros(fmts.n, bool)
+    has_tag[np.unique(syn.fmt[syn.tag != 0])] = True
+    for f in np.flatnonzero(fmts.plastic):
+        prog = core.learning.program(int(fmts.learning_profile[f]))
+        has_delay[f] |= prog.rule("dd") is not None
+        has_tag[f] |= prog.rule("dt") is not None
+    per_syn = (fmts.weight_bits.astype(np.int64)[syn.fmt] + np.where(has_delay[syn.fmt], spec.delay_bits, 0)
+               + np.where(has_tag[syn.fmt], spec.tag_bits, 0))
     # index field per row: narrowest width holding the row's largest target
     row_max = np.zeros(syn.n_axons, np.int64)
     np.maximum.at(row_max, axon, syn.target.astype(np.int64))
@@ -98,6 +114,8 @@ def core_usage(core: Core, spec: HardwareSpec) -> CoreUsage:
         threshold_profiles=_distinct_rows(c.vth_mant),
         synapse_formats=core.formats.n,
         vminmax_profiles=_distinct_rows(c.vmin, c.vmax),
+        learning_profiles=core.learning.n,
+        trace_profiles=_distinct_rows(*(getattr(core.learning, f"{tr}_{k}") for tr in TRACES for k in ("impulse", "tau"))),
     )
 
 
@@ -111,7 +129,8 @@ def validate(image: Image, spec: HardwareSpec | None = None, *, profiles: bool =
     """Check every per-core limit of ``spec``; raise :class:`ResourceError` on the first excess.
 
     ``profiles=False`` skips the profile-table counts (distinct compartment
-    settings, thresholds, synapse formats, vmin/vmax pairs), as conformance
+    settings, thresholds, synapse formats, vmin/vmax pairs, learning profiles,
+    distinct trace settings of the learning profiles), as conformance
     vectors need. Register ranges are checked when the tables are built.
     Returns the per-core usage.
     """

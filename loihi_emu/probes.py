@@ -9,14 +9,28 @@ import numpy as np
 
 from .errors import ProbeError
 
-QUANTITIES = ("spikes", "u", "v")
+COMPARTMENT_QUANTITIES = ("spikes", "u", "v", "y1", "y2", "y3")
+SOURCE_QUANTITIES = ("x1", "x2")
+SYNAPSE_QUANTITIES = ("w", "wmant", "delay", "tag")
+TRACE_QUANTITIES = ("x1", "x2", "y1", "y2", "y3")
+QUANTITIES = COMPARTMENT_QUANTITIES + SOURCE_QUANTITIES + SYNAPSE_QUANTITIES
 
 
 @dataclass(frozen=True)
 class Probe:
-    """Record ``quantity`` ('spikes', 'u' or 'v') of some compartments.
+    """Record ``quantity`` of some compartments, sources or plastic synapses.
 
-    compartments: global compartment indices, or None for all (in global order).
+    Per compartment: 'spikes', 'u', 'v' (end of step), 'y1', 'y2', 'y3'
+    (postsynaptic traces). Per source (input ``i`` is ``i``, compartment
+    ``g`` is ``n_in + g``): 'x1', 'x2'. Traces are sampled after the
+    step's impulses and before its decay (the values the rule reads); -1
+    where a trace is off (no plastic synapse uses it). Per plastic synapse,
+    in the stable synapse order of :meth:`Emulator.plastic_synapses`, at the
+    end of the step: 'w' (effective weight, ``floor(wmant * 2^wexp) * 64``),
+    'wmant' (mantissa), 'delay' (steps), 'tag'.
+
+    compartments: indices into the quantity's axis (compartments, sources or
+    plastic synapses), or None for all.
     every: record every k-th step (steps t with t % every == every - 1, i.e.
     the last step of each group of k). Spike *events* are always recorded
     for every step.
@@ -33,8 +47,13 @@ class Probe:
         return self.name or self.quantity
 
 
-def normalize_probes(probes: Iterable[str | Probe], n: int) -> list[tuple[Probe, np.ndarray | None]]:
-    """Check probes against an image of ``n`` compartments; return (probe, index array)."""
+def normalize_probes(
+    probes: Iterable[str | Probe], n: int, sizes: Mapping[str, int] | None = None
+) -> list[tuple[Probe, np.ndarray | None]]:
+    """Check probes against an image of ``n`` compartments; return (probe, index array).
+
+    sizes: length of each quantity's axis (default ``n`` for every quantity).
+    """
     out, keys = [], set()
     for p in probes:
         if isinstance(p, str):
@@ -50,10 +69,13 @@ def normalize_probes(probes: Iterable[str | Probe], n: int) -> list[tuple[Probe,
         keys.add(p.key)
         idx = None
         if p.compartments is not None:
+            size = (sizes or {}).get(p.quantity, n)
+            what = "source" if p.quantity in SOURCE_QUANTITIES else (
+                "plastic synapse" if p.quantity in SYNAPSE_QUANTITIES else "compartment")
             idx = np.asarray(p.compartments, dtype=np.int64).ravel()
-            bad = (idx < 0) | (idx >= n)
+            bad = (idx < 0) | (idx >= size)
             if bad.any():
-                raise ProbeError(f"probe {p.key!r}: compartment {int(idx[bad][0])} is outside 0..{n - 1}")
+                raise ProbeError(f"probe {p.key!r}: {what} {int(idx[bad][0])} is outside 0..{size - 1}")
         out.append((p, idx))
     return out
 
@@ -65,9 +87,13 @@ class ProbeData(Mapping):
     ``(step, global index)`` pairs for the probed compartments, every step.
     """
 
-    def __init__(self, probes: list[tuple[Probe, np.ndarray | None]], n: int) -> None:
+    def __init__(
+        self, probes: list[tuple[Probe, np.ndarray | None]], n: int, sizes: Mapping[str, int] | None = None
+    ) -> None:
         self._probes = probes
         self._n = n
+        self._sizes = dict(sizes or {})
+        self.quantities = {p.quantity for p, _ in probes}
         self._chunks: dict[str, list[np.ndarray]] = {p.key: [] for p, _ in probes}
         self._events: list[np.ndarray] = []
         self._event_filter: np.ndarray | None = None
@@ -81,7 +107,7 @@ class ProbeData(Mapping):
         self._cache: dict[str, np.ndarray] = {}
 
     def record(self, t: int, state: dict[str, np.ndarray], spike_idx: np.ndarray) -> None:
-        """Record step ``t`` (absolute) from ``state`` ('spikes', 'u', 'v' arrays [n])."""
+        """Record step ``t`` (absolute) from ``state`` (quantity -> array over its axis)."""
         for p, idx in self._probes:
             if (t + 1) % p.every:
                 continue
@@ -104,7 +130,7 @@ class ProbeData(Mapping):
         elif key in self._chunks:
             chunks = self._chunks[key]
             probe, idx = next((p, i) for p, i in self._probes if p.key == key)
-            width = self._n if idx is None else idx.size
+            width = self._sizes.get(probe.quantity, self._n) if idx is None else idx.size
             dtype = np.uint8 if probe.quantity == "spikes" else np.int32
             arr = np.stack(chunks).astype(dtype, copy=False) if chunks else np.zeros((0, width), dtype)
         else:

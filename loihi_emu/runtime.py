@@ -10,6 +10,10 @@ so results cannot depend on how compartments were split over cores.
 For ``n_blocks`` threads the synapses are partitioned by target range into
 blocks; each block has its own CSR, so threads never write the same ring
 entry and the sums are exact integers in any order.
+
+Plastic synapses (their format names a learning profile) are left out of
+this static CSR: :mod:`loihi_emu.learning_runtime` gives them their own CSR
+by source over one state entry per image synapse.
 """
 
 from __future__ import annotations
@@ -75,8 +79,45 @@ def effective_weights(wmant: np.ndarray, fmt: np.ndarray, formats, spec: Hardwar
     return np.where(wexp >= 0, mant << np.maximum(wexp, 0), mant >> np.maximum(-wexp, 0))
 
 
-def flatten(image: Image, n_blocks: int = 1) -> FlatNetwork:
-    """Compose routes and synapse rows into per-block source CSRs (see module doc)."""
+def route_pairs(image: Image, row_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every route as a (source, global row) pair, sorted by source (stable).
+
+    row_off: int64 [n_cores + 1], the global number of each core's first
+    input axon (cores in image order). Sources: input ``i`` is ``i``,
+    compartment ``g`` is ``n_in + g``.
+    """
+    n_in = image.n_inputs
+    core_pos = {c.address: k for k, c in enumerate(image.cores)}
+    src_parts, row_parts = [], []
+    for label, routes, src_ids in [("inputs", image.inputs, np.arange(n_in, dtype=np.int64))] + [
+        (c.label, c.routes, n_in + c.compartments.global_index) for c in image.cores
+    ]:
+        if routes.n == 0:
+            continue
+        dest = np.empty(routes.n, np.int64)
+        pairs = np.stack([routes.dest_chip, routes.dest_core], axis=1)
+        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        for u_i, (chip, core) in enumerate(uniq):
+            pos = core_pos.get((int(chip), int(core)))
+            if pos is None:  # Image already checks this; keep the runtime honest too
+                raise ImageError(f"{label}: route to missing chip {chip} core {core}")
+            sel = inv == u_i
+            dest[sel] = row_off[pos] + routes.dest_axon[sel]
+        src_parts.append(np.repeat(src_ids, np.diff(routes.ptr)))
+        row_parts.append(dest)
+    r_src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
+    r_row = np.concatenate(row_parts) if row_parts else np.zeros(0, np.int64)
+    order = np.argsort(r_src, kind="stable")
+    return r_src[order], r_row[order]
+
+
+def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
+    """Compose routes and synapse rows into per-block source CSRs (see module doc).
+
+    Plastic synapses are skipped. ``min_slots``: ring slots the learning
+    engine needs (its largest delay + 1); the ring gets at least that many.
+    """
     spec = image.spec
     cores = image.cores
     n, n_in = image.n_compartments, image.n_inputs
@@ -96,7 +137,7 @@ def flatten(image: Image, n_blocks: int = 1) -> FlatNetwork:
     syn_delay = np.empty(total_syn, np.int64)
     row_ptr = np.empty(int(row_off[-1]) + 1, np.int64)
     row_ptr[-1] = total_syn
-    core_pos = {c.address: k for k, c in enumerate(cores)}
+    syn_plastic = np.zeros(total_syn, bool)
 
     one = spec.decay_one
     for k, c in enumerate(cores):
@@ -114,31 +155,11 @@ def flatten(image: Image, n_blocks: int = 1) -> FlatNetwork:
         syn_tgt[lo:hi] = g[s.target.astype(np.intp)]
         syn_w[lo:hi] = effective_weights(s.wmant, s.fmt, c.formats, spec)
         syn_delay[lo:hi] = s.delay
+        if c.formats.n and c.formats.plastic.any():
+            syn_plastic[lo:hi] = c.formats.plastic[s.fmt.astype(np.intp)]
         row_ptr[row_off[k] : row_off[k + 1]] = s.axon_ptr[:-1] + lo
 
-    # routes: (source, global row) pairs
-    src_parts, row_parts = [], []
-    for label, routes, src_ids in [("inputs", image.inputs, np.arange(n_in, dtype=np.int64))] + [
-        (c.label, c.routes, n_in + c.compartments.global_index) for c in cores
-    ]:
-        if routes.n == 0:
-            continue
-        dest = np.empty(routes.n, np.int64)
-        pairs = np.stack([routes.dest_chip, routes.dest_core], axis=1)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        for u_i, (chip, core) in enumerate(uniq):
-            pos = core_pos.get((int(chip), int(core)))
-            if pos is None:  # Image already checks this; keep the runtime honest too
-                raise ImageError(f"{label}: route to missing chip {chip} core {core}")
-            sel = inv == u_i
-            dest[sel] = row_off[pos] + routes.dest_axon[sel]
-        src_parts.append(np.repeat(src_ids, np.diff(routes.ptr)))
-        row_parts.append(dest)
-    r_src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
-    r_row = np.concatenate(row_parts) if row_parts else np.zeros(0, np.int64)
-    order = np.argsort(r_src, kind="stable")
-    r_src, r_row = r_src[order], r_row[order]
+    r_src, r_row = route_pairs(image, row_off)
 
     # expand every route into the synapses of its row
     counts = row_ptr[r_row + 1] - row_ptr[r_row]
@@ -146,8 +167,12 @@ def flatten(image: Image, n_blocks: int = 1) -> FlatNetwork:
     total = int(starts[-1])
     syn_idx = np.repeat(row_ptr[r_row] - starts[:-1], counts) + np.arange(total)
     e_src = np.repeat(r_src, counts)
+    if syn_plastic.any():
+        static = ~syn_plastic[syn_idx]
+        syn_idx, e_src = syn_idx[static], e_src[static]
+        syn_delay = np.where(syn_plastic, 0, syn_delay)
     tgt = syn_tgt[syn_idx]
-    max_delay = int(syn_delay.max()) if total_syn else 0
+    max_delay = max(int(syn_delay.max()) if total_syn else 0, int(min_slots) - 1)
     tgt_delay = ((tgt << DELAY_FIELD) | syn_delay[syn_idx]).astype(np.uint32)
     weight = syn_w[syn_idx].astype(np.int16)
     del syn_idx

@@ -82,8 +82,8 @@ def test_bad_inputs_name_the_item(net, inputs, fragment):
 def test_bad_probes():
     regs, syn, _ = random_network(1)
     image = image_on_cores(regs, syn, 6, np.zeros(40, int))
-    with pytest.raises(ProbeError, match="unknown quantity 'w'"):
-        Emulator(image, probes=["w"])
+    with pytest.raises(ProbeError, match="unknown quantity 'weight'"):
+        Emulator(image, probes=["weight"])
     with pytest.raises(ProbeError, match="compartment 40 is outside 0..39"):
         Emulator(image, probes=[Probe("v", compartments=(1, 40))])
     with pytest.raises(ProbeError, match="two probes are named 'v'"):
