@@ -45,8 +45,12 @@ class Emulator:
     :class:`Probe`.
     strict: raise :class:`WrapError` on the first wrap of q, u or u2.
     backend: 'numba' (fast) or 'numpy' (the reference twin, slow).
-    n_threads: target blocks for delivery (default: numba's thread count).
+    n_threads: threads (target blocks) of the numba step. Default: one
+    thread below ``PARALLEL_MIN_SYNAPSES`` synapses (thread start-up costs
+    more than it gains there), else numba's thread count. Never changes bits.
     """
+
+    PARALLEL_MIN_SYNAPSES = 1_000_000
 
     def __init__(
         self,
@@ -64,7 +68,10 @@ class Emulator:
         self.seed = int(seed)
         self.strict = bool(strict)
         self.backend = backend
-        self.n_threads = int(n_threads or numba.get_num_threads())
+        if n_threads is None:
+            big = image.n_synapses >= self.PARALLEL_MIN_SYNAPSES
+            n_threads = numba.get_num_threads() if big else 1
+        self.n_threads = max(1, int(n_threads))
         plastic = flatten_learning(image)
         self.net = flatten(image, self.n_threads if backend == "numba" else 1, plastic.n_slots if plastic else 1)
         n = self.net.n

@@ -19,6 +19,8 @@ increments: wrap counters).
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 
@@ -206,8 +208,7 @@ def update_numba(
     _merge_wraps(counts, firsts, wraps, first_wrap)
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
-def step_numba(
+def _step(
     t, in_axons, ring, n_slots, u, v, cnt, keep_u, keep_v, vth, bias, refract, vmin, vmax,
     spiked, wraps, first_wrap, src_buf, spike_counts, indptr, tgt_delay, weight, fanout,
     shift, q_bits, u_bits, w_shift,
@@ -249,6 +250,27 @@ def step_numba(
     for b in numba.prange(n_blocks):
         _deliver_block(src, indptr[b], tgt_delay, weight, ring, slot_base)
     return k, k - in_axons.shape[0], events
+
+
+# The same step compiled twice: serially (one block: no thread-pool start-up,
+# which costs more than it gains on small networks and under load) and with
+# the blocks spread over numba's threads.
+# Each gets its own function object and name, so numba's on-disk cache keeps
+# the two compilations apart.
+def _twin(fn, name: str):
+    out = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    out.__qualname__ = name
+    return out
+
+
+step_numba_serial = numba.njit(cache=True, nogil=True)(_twin(_step, "_step_serial"))
+step_numba_parallel = numba.njit(cache=True, parallel=True, nogil=True)(_twin(_step, "_step_parallel"))
+
+
+def step_numba(*args):
+    """Dispatch to the serial or the parallel step by the number of target blocks."""
+    indptr = args[19]
+    return (step_numba_serial if indptr.shape[0] == 1 else step_numba_parallel)(*args)
 
 
 BACKENDS = {

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ImageError
 from .hw import HardwareSpec
 from .image import Image
 from .kernels import DELAY_FIELD
@@ -87,23 +86,13 @@ def route_pairs(image: Image, row_off: np.ndarray) -> tuple[np.ndarray, np.ndarr
     compartment ``g`` is ``n_in + g``.
     """
     n_in = image.n_inputs
-    core_pos = {c.address: k for k, c in enumerate(image.cores)}
     src_parts, row_parts = [], []
     for label, routes, src_ids in [("inputs", image.inputs, np.arange(n_in, dtype=np.int64))] + [
         (c.label, c.routes, n_in + c.compartments.global_index) for c in image.cores
     ]:
         if routes.n == 0:
             continue
-        dest = np.empty(routes.n, np.int64)
-        pairs = np.stack([routes.dest_chip, routes.dest_core], axis=1)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        for u_i, (chip, core) in enumerate(uniq):
-            pos = core_pos.get((int(chip), int(core)))
-            if pos is None:  # Image already checks this; keep the runtime honest too
-                raise ImageError(f"{label}: route to missing chip {chip} core {core}")
-            sel = inv == u_i
-            dest[sel] = row_off[pos] + routes.dest_axon[sel]
+        dest = row_off[image.core_positions(routes, label)] + routes.dest_axon
         src_parts.append(np.repeat(src_ids, np.diff(routes.ptr)))
         row_parts.append(dest)
     r_src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
