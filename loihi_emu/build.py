@@ -36,6 +36,7 @@ COMPARTMENT_FIELDS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_e
 
 
 def _int_array(name: str, value, n: int) -> np.ndarray:
+    """``value`` as int64 [n]; a scalar broadcasts."""
     arr = np.asarray(value)
     if arr.ndim == 0:
         arr = np.full(n, arr)
@@ -43,7 +44,29 @@ def _int_array(name: str, value, n: int) -> np.ndarray:
         raise ImageError(f"{name}: expected shape ({n},), got {arr.shape}")
     if arr.size and arr.dtype.kind not in "iub":
         raise ImageError(f"{name}: expected integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64)
+    return arr.astype(np.int64, copy=False)
+
+
+def _small_field(name: str, value, n: int, lo: int, hi: int) -> np.ndarray:
+    """A narrow per-synapse field as int16 [n], range-checked against ``lo..hi``.
+
+    A scalar becomes a read-only broadcast view (no memory per synapse)."""
+    arr = np.asarray(value)
+    if arr.ndim == 0 and n == 0:
+        return np.zeros(0, np.int16)
+    if arr.ndim == 0:
+        if arr.dtype.kind not in "iub" or not lo <= int(arr) <= hi:
+            raise ImageError(f"{name} = {arr} is outside {lo}..{hi}")
+        return np.broadcast_to(arr.astype(np.int16), (n,))
+    if arr.shape != (n,):
+        raise ImageError(f"{name}: expected shape ({n},), got {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iub":
+        raise ImageError(f"{name}: expected integers, got dtype {arr.dtype}")
+    bad = (arr < lo) | (arr > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ImageError(f"{name}[{i}] = {int(arr[i])} is outside {lo}..{hi}")
+    return arr.astype(np.int16, copy=False)
 
 
 def build_image(
@@ -81,20 +104,21 @@ def build_image(
     core_of = np.asarray(core_of).astype(np.int64)
     n = core_of.size
     regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
-    syn_pre = np.asarray(syn_pre).astype(np.int64)
+    syn_pre = np.asarray(syn_pre).astype(np.int64, copy=False)
     m = syn_pre.size
-    post = _int_array("syn_post", syn_post, m)
-    wmant = _int_array("syn_wmant", syn_wmant, m)
-    wexp = _int_array("syn_wexp", syn_wexp, m)
-    delay = _int_array("syn_delay", syn_delay, m)
-    sign = _int_array("syn_sign_mode", syn_sign_mode, m)
-    tag = _int_array("syn_tag", syn_tag, m)
-    lprof = _int_array("syn_learning", syn_learning, m)
     n_prof = len(learning_profiles)
+    post = _int_array("syn_post", syn_post, m)
+    # narrow fields: range-checked, int16 (mantissa, delay and tag ranges are the tables' to check)
+    wmant = _small_field("syn_wmant", syn_wmant, m, -(1 << 15), (1 << 15) - 1)
+    wexp = _small_field("syn_wexp", syn_wexp, m, spec.weight_exp_min, spec.weight_exp_max)
+    delay = _small_field("syn_delay", syn_delay, m, -(1 << 15), (1 << 15) - 1)
+    sign = _small_field("syn_sign_mode", syn_sign_mode, m, 1, 3)
+    tag = _small_field("syn_tag", syn_tag, m, -(1 << 15), (1 << 15) - 1)
+    lprof = _small_field("syn_learning", syn_learning, m, -1, n_prof - 1)
     if syn_weight_bits is None:
-        wbits = np.where(sign == SIGN_MIXED, spec.max_weight_bits, spec.max_weight_bits - 1)
+        wbits = np.where(sign == SIGN_MIXED, spec.max_weight_bits, spec.max_weight_bits - 1).astype(np.int16)
     else:
-        wbits = _int_array("syn_weight_bits", syn_weight_bits, m)
+        wbits = _small_field("syn_weight_bits", syn_weight_bits, m, 1, spec.max_weight_bits)
     if n and core_of.min() < 0:
         raise ImageError(f"core_of[{int(np.argmin(core_of))}] is negative")
     n_src = n_in + n
@@ -103,17 +127,6 @@ def build_image(
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ImageError(f"{name}[{i}] = {int(arr[i])} is outside 0..{hi}")
-    # the three small-range fields go into a format key; check them first so the key cannot alias
-    for name, arr, lo, hi in (
-        ("syn_wexp", wexp, spec.weight_exp_min, spec.weight_exp_max),
-        ("syn_weight_bits", wbits, 1, spec.max_weight_bits),
-        ("syn_sign_mode", sign, 1, 3),
-        ("syn_learning", lprof, -1, n_prof - 1),
-    ):
-        bad = (arr < lo) | (arr > hi)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ImageError(f"{name}[{i}] = {int(arr[i])} is outside {lo}..{hi}")
 
     # local index of each compartment within its core
     cores_used, comp_core = np.unique(core_of, return_inverse=True)
@@ -133,7 +146,8 @@ def build_image(
     syn_order = np.lexsort((local[post], syn_row))  # by row, then by local target
     syn_row_sorted = syn_row[syn_order]
     syn_row_ptr = np.searchsorted(syn_row_sorted, np.arange(rows.size + 1))
-    fmt_key = ((((lprof + 1) * 16 + wexp - spec.weight_exp_min) * 16 + wbits) * 4 + sign).astype(np.int64)
+    # the format fields were range-checked above, so this key cannot alias
+    fmt_key = (((lprof.astype(np.int64) + 1) * 16 + wexp - spec.weight_exp_min) * 16 + wbits) * 4 + sign
 
     # output routes: every row is one route from its source
     route_order = np.lexsort((row_core, row_src))
