@@ -140,6 +140,7 @@ class Image:
         order = np.argsort(keys)
         object.__setattr__(self, "_addr_keys", keys[order])
         object.__setattr__(self, "_addr_pos", order.astype(np.int64))
+        object.__setattr__(self, "_n_axons", np.array([c.synapses.n_axons for c in self.cores], np.int64))
         for core in self.cores:
             self._check_routes(core.routes, core.label + "RouteTable")
         self._check_routes(self.inputs, "inputs RouteTable")
@@ -164,8 +165,7 @@ class Image:
     def _check_routes(self, routes: RouteTable, label: str) -> None:
         if routes.n == 0:
             return
-        n_axons = np.array([c.synapses.n_axons for c in self.cores], np.int64)
-        lim = n_axons[self.core_positions(routes, label)]
+        lim = self._n_axons[self.core_positions(routes, label)]  # type: ignore[attr-defined]
         bad = routes.dest_axon >= lim
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
