@@ -121,6 +121,13 @@ def _decay(x, keep, shift):  # pragma: no cover - jitted
 
 @numba.njit(cache=True, nogil=True)
 def _deliver_block(src, ptr, tgt_delay, weight, ring, slot_base):  # pragma: no cover - jitted
+    if slot_base.shape[0] == 1:  # no delays: one ring slot, every delay field is 0
+        base = slot_base[0]
+        for i in range(src.shape[0]):
+            s = src[i]
+            for j in range(ptr[s], ptr[s + 1]):
+                ring[base + (tgt_delay[j] >> DELAY_FIELD)] += weight[j]
+        return
     for i in range(src.shape[0]):
         s = src[i]
         for j in range(ptr[s], ptr[s + 1]):
