@@ -32,7 +32,7 @@ from .learning_engine import LearningEngine
 from .learning_runtime import flatten_learning
 from .probes import SYNAPSE_QUANTITIES, TRACE_QUANTITIES, Probe, ProbeData, normalize_probes
 from .progress import Progress
-from .runtime import flatten
+from .runtime import flatten, release_freed_memory
 
 
 class Emulator:
@@ -63,8 +63,10 @@ class Emulator:
     ) -> None:
         if backend not in BACKENDS:
             raise LoihiError(f"unknown backend {backend!r}; choose from {sorted(BACKENDS)}")
-        self.image = image
+        # the emulator keeps no reference to the image: at run time only the
+        # flat arrays live (docs/emulator.md, "Run-time layout")
         self.spec = image.spec
+        self._addresses = np.array([c.address for c in image.cores], np.int64).reshape(-1, 2)
         self.seed = int(seed)
         self.strict = bool(strict)
         self.backend = backend
@@ -91,6 +93,7 @@ class Emulator:
         self._wraps = np.zeros(3, np.int64)
         self._first_wrap = np.zeros((3, 2), np.int64)
         self._src_buf = np.zeros(self.net.n_in + n, np.int64)
+        release_freed_memory()
         self._recording = len(self.data) > 0
         self.t = 0
         self.synaptic_events = 0
@@ -122,9 +125,7 @@ class Emulator:
             z = np.zeros(0, np.int64)
             return {k: z for k in ("source", "target", "chip", "core", "synapse")}
         f = self.learning.flat
-        cores = self.image.cores
-        chips = np.array([c.chip for c in cores], np.int64)
-        idx = np.array([c.index for c in cores], np.int64)
+        chips, idx = self._addresses[:, 0], self._addresses[:, 1]
         return {
             "source": np.where(f.pl_pre < f.n_src, f.pl_pre, -1), "target": f.pl_post.copy(),
             "chip": chips[f.core_pos], "core": idx[f.core_pos], "synapse": f.core_syn.copy(),
@@ -145,9 +146,13 @@ class Emulator:
 
     def core_spike_counts(self) -> dict[tuple[int, int], int]:
         """Spikes emitted so far, per (chip, core)."""
-        out = {}
-        for c in self.image.cores:
-            out[c.address] = int(self.spike_counts[c.compartments.global_index].sum())
+        net = self.net
+        out = {(int(a), int(b)): 0 for a, b in self._addresses}
+        key = (net.chip.astype(np.int64) << 32) | net.core
+        keys, inv = np.unique(key, return_inverse=True)
+        counts = np.bincount(inv.ravel(), weights=self.spike_counts, minlength=keys.size)
+        for k, c in zip(keys, counts):
+            out[(int(k >> 32), int(k & 0xFFFFFFFF))] = int(c)
         return out
 
     # ------------------------------------------------------------------ inputs

@@ -179,3 +179,18 @@ def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
         n=n, n_in=n_in, n_slots=max_delay + 1, indptr=indptr, tgt_delay=tgt_delay, weight=weight,
         fanout=fanout, chip=chip_of, core=core_of, local=local_of, **regs,
     )
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by the load temporaries back to the OS.
+
+    glibc raises its mmap threshold after large frees, so flattening a big
+    image leaves gigabytes of freed heap in the process; ``malloc_trim``
+    returns them. A no-op where the C library has no such call.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
