@@ -16,6 +16,8 @@ from .errors import (
     CompilerError,
     DuplicateError,
     EncoderError,
+    LearningError,
+    LearningRuleError,
     NetworkError,
     NetworkFileError,
     ParameterError,
@@ -29,13 +31,18 @@ from .network import Network
 from .pipeline import as_network, compile
 from .placement import PLACEMENTS, PlacementProblem, register_placement
 from .population import InputPopulation, Population, Projection
+from .precision import PrecisionError, PrecisionReport, compare
+from .precision_sweep import SweepReport, sweep
 from .quantize import QuantizationTable, quantize_network
+from .reference import FloatLearning, FloatReferenceError, FloatSimulator
 from .report import CompileReport
 
 __all__ = [
     "PLACEMENTS", "CapacityError", "CompileReport", "CompilerError", "DeltaEncoder", "DuplicateError",
-    "EncoderError", "InputPopulation", "LatencyEncoder", "Network", "NetworkError", "NetworkFileError",
+    "EncoderError", "InputPopulation", "LatencyEncoder", "LearningError", "LearningRuleError", "Network", "NetworkError", "NetworkFileError",
     "ParameterError", "PlacementError", "PlacementProblem", "Population", "Projection", "QuantizationError",
     "QuantizationTable", "QuantizationWarning", "RateEncoder", "ShapeError", "UnknownPopulationError",
     "as_network", "compile", "quantize_network", "register_placement", "stable_id", "uniform",
+    "FloatLearning", "FloatReferenceError", "FloatSimulator", "PrecisionError", "PrecisionReport", "SweepReport",
+    "compare", "sweep",
 ]

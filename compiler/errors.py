@@ -41,6 +41,29 @@ class EncoderError(ParameterError):
     """An input encoder got an intensity, signal or setting outside its definition."""
 
 
+class LearningError(ParameterError):
+    """A projection's learning settings are invalid: traces, epoch, rounding, or a clash between projections.
+
+    The message names the projection (and, for a clash, the other projection).
+    """
+
+
+class LearningRuleError(LearningError):
+    """A projection's learning rule text does not parse or check (:func:`microcode.parse`).
+
+    ``line`` and ``column`` (1-based) locate the error in the rule text as the
+    projection stores it (a bare right-hand side is stored as ``dw = <text>``);
+    ``rule_error`` is the original :class:`microcode.RuleError` (also the
+    ``__cause__``), whose class says what kind of error it is.
+    """
+
+    def __init__(self, message: str, rule_error=None) -> None:
+        super().__init__(message)
+        self.rule_error = rule_error
+        self.line = getattr(rule_error, "line", None)
+        self.column = getattr(rule_error, "column", None)
+
+
 class NetworkFileError(NetworkError):
     """A network JSON file (or its side ``.npz``) is malformed."""
 

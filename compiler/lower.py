@@ -6,6 +6,14 @@ Goes through :func:`loihi_emu.build.build_image` with the global numbering of
 mode from the projection's format. build_image makes the routing tables:
 one input axon per distinct source per core, one output axon per
 (compartment, destination core).
+
+Learning: every plastic projection's (rule, traces, epoch, rounding) is a
+:class:`~loihi_emu.learning_profile.LearningProfile`; projections with
+identical settings share one (:meth:`QuantizedNetwork.learning_profiles`).
+``syn_learning`` gives each synapse its profile (-1: static) and build_image
+puts on each core the profiles its plastic synapses follow. Since a core's
+rows are one per (source, core), a row of plastic synapses always has exactly
+one source, as the learning engine requires.
 """
 
 from __future__ import annotations
@@ -41,15 +49,17 @@ def lower(net, q: QuantizedNetwork, syn: SynapseIndex, core_of: np.ndarray, spec
         delay = _per_synapse(net, delays, np.int64, order)
     else:
         delay = np.concatenate([p.delays() for p in projs])[order]
+    profiles, prof_of = q.learning_profiles()
     fmt = {
         "syn_wexp": _per_synapse(net, [pw.weight_exp for pw in q.projections], np.int8, order),
         "syn_weight_bits": _per_synapse(net, [pw.weight_bits for pw in q.projections], np.uint8, order),
         "syn_sign_mode": _per_synapse(net, [pw.sign_mode for pw in q.projections], np.uint8, order),
+        "syn_learning": _per_synapse(net, prof_of, np.int16, order) if profiles else -1,
     }
     del order
     syn.release_planning()
     return build_image(regs, core_of, n_in=net.n_inputs, syn_pre=syn.src, syn_post=syn.post, syn_wmant=wmant,
-                       syn_delay=delay, spec=spec, **fmt)
+                       syn_delay=delay, spec=spec, learning_profiles=profiles, **fmt)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,14 @@ import numpy as np
 from loihi_emu.hw import LOIHI1, HardwareSpec
 
 from .encoders import Encoder
-from .errors import DuplicateError, NetworkError, ParameterError, ShapeError, UnknownPopulationError
+from .errors import (
+    DuplicateError,
+    LearningError,
+    NetworkError,
+    ParameterError,
+    ShapeError,
+    UnknownPopulationError,
+)
 from .population import InputPopulation, Population, Projection
 
 
@@ -72,12 +79,23 @@ class Network:
         sign_mode: str | None = None,
         weight_exp: int | None = None,
         learning_rule: str | None = None,
+        traces: Mapping[str, tuple[int, int]] | None = None,
+        learning_epoch: int = 1,
+        stochastic_rounding: bool = False,
     ) -> Projection:
         """Add a projection ``pre -> post``.
 
-        weights: dense [pre.size, post.size]; zero entries make no synapse.
+        weights: dense [pre.size, post.size]; zero entries make no synapse
+        (a plastic projection that starts from zero weights needs ``sparse``).
         sparse: ``(pre_index, post_index, weight)`` arrays, one entry per synapse.
         delay: steps, a scalar, per synapse [m] (sparse) or [pre.size, post.size] (dense).
+        learning_rule, traces (name -> (impulse 0..127, tau 1..4095 steps)),
+        learning_epoch (steps, 1..63), stochastic_rounding: make the projection
+        plastic; see :class:`~compiler.population.Projection`. A source (or
+        target compartment) has one set of x (y) traces: a plastic projection
+        whose x (y) trace settings or rounding differ from those of another
+        plastic projection sharing a source (target compartment) is a
+        :class:`LearningError` naming both.
         """
         a, b = self.population(pre), self.population(post)
         label = f"projection {pre!r} -> {post!r}"
@@ -109,10 +127,33 @@ class Network:
             pi, qi, wv = (np.asarray(x) for x in sparse)
         proj = Projection(
             pre, post, a.size, b.size, pi, qi, wv, delay, weight_bits, sign_mode, weight_exp, learning_rule,
-            spec=self.spec,
+            traces, learning_epoch, stochastic_rounding, spec=self.spec,
         )
+        if proj.plastic:
+            self._check_trace_owners(proj)
         self.graph.add_edge(pre, post, projection=proj)
         return proj
+
+    def _check_trace_owners(self, proj: Projection) -> None:
+        """One set of x traces per source and of y traces per compartment (docs/learning-engine.md)."""
+        for other in self.projections:
+            if not other.plastic:
+                continue
+            for side, pop, mine, theirs, idx in (
+                ("x", "pre", proj.x_settings(), other.x_settings(), "pre_index"),
+                ("y", "post", proj.y_settings(), other.y_settings(), "post_index"),
+            ):
+                if getattr(other, pop) != getattr(proj, pop) or mine == theirs:
+                    continue
+                shared = np.intersect1d(getattr(proj, idx), getattr(other, idx))
+                if shared.size:
+                    owner = "source" if side == "x" else "target compartment"
+                    raise LearningError(
+                        f"{proj.label}: its {side} traces and rounding {mine} differ from those of {other.label} "
+                        f"{theirs}, and both reach {owner} {int(shared[0])} of "
+                        f"{getattr(proj, pop)!r}; a {owner} has one set of {side} traces: give both projections "
+                        f"the same {'x1, x2' if side == 'x' else 'y1, y2, y3'} settings and rounding"
+                    )
 
     # ------------------------------------------------------------ queries
     def population(self, name: str) -> Population | InputPopulation:

@@ -14,7 +14,13 @@ when pieces share a core, so the image always passes
   synapses // 64) a header and at most one word of rounding;
 * output axons: per compartment, the distinct pieces its synapses reach;
 * profiles: distinct (decay_u, decay_v, refract), vth_mant, (vmin, vmax) of
-  the piece's compartments; synapse formats of the projections into it.
+  the piece's compartments; synapse formats of the projections into it;
+  learning profiles and distinct trace settings of the plastic synapses into
+  it (exact: the image's core holds the profiles of the plastic synapses that
+  target it, and counts trace settings as distinct profile trace rows).
+
+A plastic synapse whose profile has a ``dd`` rule costs delay bits, one with
+a ``dt`` rule tag bits, as in :func:`loihi_emu.limits.synapse_memory_bits`.
 
 Splitting is greedy along each population (the largest prefix that fits),
 vectorised over synapses within a window of compartments; packing is
@@ -33,7 +39,8 @@ from .errors import CapacityError
 from .quantize import QuantizedNetwork
 
 RESOURCES = ("compartments", "input_axons", "output_axons", "synapse_memory_bits",
-             "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles")
+             "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles",
+             "learning_profiles", "trace_profiles")
 
 
 def resource_limits(spec: HardwareSpec) -> dict[str, int]:
@@ -42,6 +49,7 @@ def resource_limits(spec: HardwareSpec) -> dict[str, int]:
         "output_axons": spec.output_axons_per_core, "synapse_memory_bits": spec.synapse_memory_bits,
         "compartment_profiles": spec.max_compartment_profiles, "threshold_profiles": spec.max_threshold_profiles,
         "synapse_formats": spec.max_synapse_formats, "vminmax_profiles": spec.max_vminmax_profiles,
+        "learning_profiles": spec.max_learning_profiles, "trace_profiles": spec.max_trace_profiles,
     }
 
 
@@ -73,6 +81,9 @@ class SynapseIndex:
     compartment g); post: int64 [M] target compartment (non-decreasing);
     bits: int16 [M] planning cost in bits; ptr: int64 [n + 1] CSR by target.
     order: [M] position of each sorted synapse in projection order.
+    prof, tprof: int16 [M] learning profile (index into
+    :meth:`QuantizedNetwork.learning_profiles`) and trace-settings id of each
+    synapse, -1 for a static one; None when no synapse is plastic.
     """
 
     n_in: int
@@ -81,10 +92,12 @@ class SynapseIndex:
     bits: np.ndarray
     ptr: np.ndarray
     order: np.ndarray
+    prof: np.ndarray | None = None
+    tprof: np.ndarray | None = None
 
     def release_planning(self) -> None:
-        """Drop the planning arrays (bits, order) once lowering no longer needs them."""
-        self.bits = self.order = None
+        """Drop the planning arrays (bits, order, prof, tprof) once lowering no longer needs them."""
+        self.bits = self.order = self.prof = self.tprof = None
 
 
 def index_bits_bound(spec: HardwareSpec) -> int:
@@ -99,23 +112,43 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
     axons = net.input_axons()
     n_in, n = net.n_inputs, net.n_compartments
     delayed = {pw.format_key for pw, pr in zip(q.projections, net.projections) if pr.has_delays}
+    profiles, prof_of = q.learning_profiles()
+    trace_ids: dict[tuple, int] = {}
+    tprof_of = [-1 if i < 0 else trace_ids.setdefault(profiles[i].traces, len(trace_ids)) for i in prof_of]
     idx_bits = index_bits_bound(spec)
     m = net.n_synapses
     src = np.empty(m, np.int64)
     post = np.empty(m, np.int64)
     bits = np.empty(m, np.int16)
+    plastic = bool(profiles)
+    prof = np.empty(m, np.int16) if plastic else None
+    tprof = np.empty(m, np.int16) if plastic else None
     pos = 0
-    for pw, pr in zip(q.projections, net.projections):
+    for pw, pr, pi, ti in zip(q.projections, net.projections, prof_of, tprof_of):
         k = pr.n
         base = axons[pr.pre][0] if pr.pre in axons else n_in + comp[pr.pre][0]
         src[pos : pos + k] = base + pr.pre_index.astype(np.int64)
         post[pos : pos + k] = comp[pr.post][0] + pr.post_index.astype(np.int64)
-        bits[pos : pos + k] = pw.weight_bits + (spec.delay_bits if pw.format_key in delayed else 0) + idx_bits
+        targets = {r.target for r in pr.program.rules} if pr.plastic else set()
+        has_delay = pw.format_key in delayed or "dd" in targets
+        bits[pos : pos + k] = (pw.weight_bits + (spec.delay_bits if has_delay else 0)
+                               + (spec.tag_bits if "dt" in targets else 0) + idx_bits)
+        if plastic:
+            prof[pos : pos + k] = pi
+            tprof[pos : pos + k] = ti
         pos += k
     order = np.argsort(post, kind="stable")
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(post, minlength=n), out=ptr[1:])
-    return SynapseIndex(n_in, src[order], post[order], bits[order], ptr, order)
+    return SynapseIndex(n_in, src[order], post[order], bits[order], ptr, order,
+                        None if prof is None else prof[order], None if tprof is None else tprof[order])
+
+
+def prefix_distinct_set(keys: np.ndarray) -> np.ndarray:
+    """``out[j]`` = number of distinct values other than -1 among ``keys[:j + 1]``."""
+    if keys.size == 0:
+        return np.zeros(0, np.int64)
+    return prefix_distinct(keys) - (np.cumsum(keys == -1) > 0)
 
 
 def prefix_distinct(keys: np.ndarray) -> np.ndarray:
@@ -172,6 +205,10 @@ class Splitter:
         }
         for name, key in self.keys.items():
             out[name] = prefix_distinct(key[g0:g1])
+        if syn.prof is not None:
+            for name, key in (("learning_profiles", syn.prof), ("trace_profiles", syn.tprof)):
+                cum = prefix_distinct_set(key[s0:s1])
+                out[name] = np.where(k > 0, cum[np.maximum(k - 1, 0)] if cum.size else 0, 0)
         return out
 
     def _piece(self, pop_index: int, name: str, first: int, a: int, b: int, curves=None) -> Piece:
@@ -180,6 +217,10 @@ class Splitter:
         g0, g1 = first + a, first + b
         profiles = {n: frozenset(key[g0:g1].tolist()) for n, key in self.keys.items()}
         profiles["synapse_formats"] = self.formats.get(name, frozenset())
+        if self.syn.prof is not None:
+            s0, s1 = self.syn.ptr[g0], self.syn.ptr[g1]
+            for res, key in (("learning_profiles", self.syn.prof), ("trace_profiles", self.syn.tprof)):
+                profiles[res] = frozenset(np.unique(key[s0:s1]).tolist()) - {-1}
         return Piece(name, pop_index, a, b, first, int(c["input_axons"][j]), int(c["synapses"][j]),
                      int(c["synapse_memory_bits"][j]), 0, profiles)
 
@@ -215,8 +256,10 @@ class Splitter:
     def _raise_single(self, pop, i: int, c: dict[str, np.ndarray]) -> None:
         for res in RESOURCES:
             if res in c and c[res][0] > self.limits[res]:
-                raise CapacityError(res, f"{pop.label} compartment {i}", int(c[res][0]), self.limits[res],
-                                    "a single compartment cannot be split; reduce its fan-in or weight bits")
+                hint = ("a single compartment cannot be split; give its plastic projections the same rule, traces, "
+                        "epoch and rounding" if res in ("learning_profiles", "trace_profiles") else
+                        "a single compartment cannot be split; reduce its fan-in or weight bits")
+                raise CapacityError(res, f"{pop.label} compartment {i}", int(c[res][0]), self.limits[res], hint)
         raise AssertionError("unreachable: no resource exceeded")  # pragma: no cover
 
     def output_axons(self, pieces: list[Piece]) -> np.ndarray:

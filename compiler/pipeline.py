@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 
 from loihi_emu.hw import HardwareSpec
-from loihi_emu.image import SIGN_MODES, Image
+from loihi_emu.image import ROUND_STOCHASTIC, SIGN_MODES, TRACES, Image
 from loihi_emu.limits import validate
 
 from .errors import CapacityError, NetworkError
@@ -18,7 +18,7 @@ from .network import Network
 from .partition import pack, split_network, synapse_index
 from .placement import PlacementProblem, PlacementStrategy, check_order, resolve_placement
 from .quantize import quantize_network
-from .report import CompileReport, PlacedPiece
+from .report import CompileReport, CoreLearning, LearningEntry, PlacedPiece
 
 
 def as_network(network: Network | nx.DiGraph | str | os.PathLike) -> Network:
@@ -34,6 +34,37 @@ def as_network(network: Network | nx.DiGraph | str | os.PathLike) -> Network:
 
         return load_network(network)
     raise NetworkError(f"cannot compile a {type(network).__name__}; give a Network, a networkx.DiGraph or a JSON path")
+
+
+def learning_by_core(image: Image, net: Network) -> list[CoreLearning]:
+    """The learning profiles of every core that has some, read back from the image's tables.
+
+    Each profile names the plastic projections of ``net`` whose settings it
+    holds (matched by microcode, traces, epoch and rounding).
+    """
+    from microcode import format_program
+
+    users: dict[tuple, list[str]] = {}
+    for proj in net.projections:
+        if proj.plastic:
+            lp = proj.learning_profile
+            users.setdefault((lp.microcode, lp.traces, lp.epoch, lp.rounding), []).append(proj.key)
+    out = []
+    for core in image.cores:
+        lt = core.learning
+        if lt.n == 0:
+            continue
+        entries = []
+        for i in range(lt.n):
+            flat = lt.trace_settings(i)
+            traces = tuple((tr, flat[2 * j], flat[2 * j + 1]) for j, tr in enumerate(TRACES) if flat[2 * j + 1])
+            rounding = "stochastic" if lt.rounding[i] == ROUND_STOCHASTIC else "det"
+            key = (lt.microcode(i), traces, int(lt.epoch[i]), rounding)
+            entries.append(LearningEntry(format_program(lt.program(i)).strip().replace("\n", "; "),
+                                         {t: (imp, tau) for t, imp, tau in traces}, int(lt.epoch[i]), rounding,
+                                         users.get(key, [])))
+        out.append(CoreLearning(core.chip, core.index, entries))
+    return out
 
 
 def compile(
@@ -90,6 +121,7 @@ def compile(
     lap("lower")
     usage = validate(image, spec)
     routes = route_stats(image, crossings)
+    learning = learning_by_core(image, net)
     lap("validate")
     report = CompileReport(
         network=net.name, spec=spec, placement=name, n_compartments=net.n_compartments, n_inputs=net.n_inputs,
@@ -98,7 +130,7 @@ def compile(
         scales={p.name: p.v_scale for p in q.populations},
         formats={f"{pw.pre}->{pw.post}": (pw.weight_bits, pw.weight_exp, SIGN_MODES[pw.sign_mode])
                  for pw in q.projections},
-        compartments=net.compartment_ranges(), input_axons=net.input_axons(),
+        compartments=net.compartment_ranges(), input_axons=net.input_axons(), learning=learning,
         seconds=time.perf_counter() - t0, timings=timings,
     )
     return image, report

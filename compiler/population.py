@@ -13,16 +13,20 @@ of ``vth_mant`` is ``vth_mant * 2^6`` v units).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.learning_profile import LearningProfile
+from microcode import Program, RuleError, assemble, parse
 
 from .encoders import Encoder, stable_id
-from .errors import ParameterError, ShapeError
+from .errors import LearningError, LearningRuleError, ParameterError, ShapeError
 
 SIGN_MODE_NAMES = ("mixed", "excitatory", "inhibitory")
+TRACE_NAMES = ("x1", "x2", "y1", "y2", "y3")  # the order of loihi_emu.image.TRACES
 
 
 def per_compartment(owner: str, name: str, value, size: int, *, integer: bool = False) -> np.ndarray:
@@ -200,7 +204,21 @@ class Projection:
     acts in the step after the spike). weight_bits (1..9, or 1..8 for a
     single-sign format), sign_mode ('mixed', 'excitatory', 'inhibitory') and
     weight_exp (0..7) are chosen by the quantizer when None.
-    learning_rule: rule text, stored for the microcode compiler.
+
+    Learning (all None/defaults: a static projection):
+
+    learning_rule: rule text in the language of docs/learning-language.md,
+    a full program (``"dw = 2^-2*x1*y0 - 2^-2*y1*x0; dd = ..."``) or a bare
+    right-hand side meaning ``dw = <text>``; stored as the program text
+    (``"dw = " + text.strip()`` for a bare one). It must parse and check
+    (else :class:`LearningRuleError`, with the line and column in that text).
+    traces: trace name (``x1``, ``x2``: per source; ``y1``..``y3``: per target
+    compartment) -> ``(impulse, tau)``: impulse 0..127 (trace units added per
+    spike), tau 1..4095 steps (``x <- floor(x (tau - 1) / tau)`` per step).
+    Traces not named are off; a rule that reads a trace not named is an error.
+    Stored as a dict in trace order.
+    learning_epoch: steps per learning epoch T, 1..63 (the rule runs once per T steps).
+    stochastic_rounding: round trace decay and weight steps stochastically.
     """
 
     pre: str
@@ -215,11 +233,109 @@ class Projection:
     sign_mode: str | None = None
     weight_exp: int | None = None
     learning_rule: str | None = None
+    traces: Mapping[str, tuple[int, int]] | None = None
+    learning_epoch: int = 1
+    stochastic_rounding: bool = False
     spec: HardwareSpec = field(default=LOIHI1, repr=False)
 
     @property
     def label(self) -> str:
         return f"projection {self.pre!r} -> {self.post!r}"
+
+    @property
+    def key(self) -> str:
+        """``"pre->post"``, the projection's name in reports."""
+        return f"{self.pre}->{self.post}"
+
+    @property
+    def plastic(self) -> bool:
+        """True when the projection has a learning rule."""
+        return self.learning_rule is not None
+
+    @property
+    def learning_profile(self) -> LearningProfile | None:
+        """The :class:`~loihi_emu.learning_profile.LearningProfile` the rule, traces, epoch and rounding make.
+
+        Projections with identical settings (the same microcode, traces, epoch
+        and rounding) have equal profiles; None for a static projection.
+        """
+        return self._profile
+
+    @property
+    def program(self) -> Program | None:
+        """The parsed rule program (:class:`microcode.Program`), None for a static projection."""
+        return self._program
+
+    def x_settings(self) -> tuple:
+        """What a source's presynaptic traces follow: (x1, x2 (impulse, tau), rounding); (0, 0) = off."""
+        tr = self.traces or {}
+        return tuple(tr.get(n, (0, 0)) for n in ("x1", "x2")) + (bool(self.stochastic_rounding),)
+
+    def y_settings(self) -> tuple:
+        """What a target compartment's postsynaptic traces follow: (y1, y2, y3 (impulse, tau), rounding)."""
+        tr = self.traces or {}
+        return tuple(tr.get(n, (0, 0)) for n in ("y1", "y2", "y3")) + (bool(self.stochastic_rounding),)
+
+    def _check_learning(self) -> None:
+        """Validate and normalise the learning fields; build the learning profile (see the class doc)."""
+        w, s, set_ = self.label, self.spec, lambda k, v: object.__setattr__(self, k, v)
+        set_("_program", None)
+        set_("_profile", None)
+        rule = self.learning_rule
+        if rule is None:
+            if self.traces:
+                raise LearningError(f"{w}: traces are given without a learning_rule")
+            if self.learning_epoch != 1 or self.stochastic_rounding:
+                raise LearningError(f"{w}: learning_epoch / stochastic_rounding are given without a learning_rule")
+            return
+        if not isinstance(rule, str):
+            raise LearningError(f"{w}: learning_rule must be rule text (str), got {type(rule).__name__}")
+        bare = not any("=" in line.split("#")[0] for line in rule.splitlines())
+        text = f"dw = {rule.strip()}" if bare else rule
+        try:
+            program = parse(text, spec=s)
+            code = assemble(program, s).to_bytes()
+        except RuleError as exc:
+            raise LearningRuleError(f"{w}: learning rule error: {exc}", exc) from exc
+        ep = self.learning_epoch
+        if isinstance(ep, bool) or not isinstance(ep, (int, np.integer)) or not 1 <= ep <= s.max_learning_epoch:
+            raise LearningError(f"{w}: learning_epoch = {ep!r} is outside 1..{s.max_learning_epoch} steps")
+        if not isinstance(self.stochastic_rounding, (bool, np.bool_)):
+            raise LearningError(f"{w}: stochastic_rounding must be True or False, got {self.stochastic_rounding!r}")
+        traces = self.traces or {}
+        if not isinstance(traces, Mapping):
+            raise LearningError(f"{w}: traces must map a trace name to (impulse, tau)")
+        norm: dict[str, tuple[int, int]] = {}
+        for name, val in traces.items():
+            if name not in TRACE_NAMES:
+                raise LearningError(f"{w}: unknown trace {name!r}; traces are {', '.join(TRACE_NAMES)}")
+            try:
+                imp, tau = val
+            except (TypeError, ValueError):
+                raise LearningError(f"{w}: trace {name} must be (impulse, tau), got {val!r}") from None
+            for what, v, hi, unit in (("impulse", imp, s.trace_impulse_max, ""),
+                                      ("tau", tau, s.trace_tau_max, " steps")):
+                lo = 0 if what == "impulse" else 1
+                if isinstance(v, bool) or not isinstance(v, (int, np.integer, float, np.floating)) or v != int(v) \
+                        or not lo <= v <= hi:
+                    raise LearningError(f"{w}: trace {name} {what} = {v!r} is outside {lo}..{hi}{unit}"
+                                        + (" (leave the trace out to switch it off)" if what == "tau" else ""))
+            norm[name] = (int(imp), int(tau))
+        norm = {n: norm[n] for n in TRACE_NAMES if n in norm}
+        read = {f.variable for r in program.rules for p in r.products for f in p.factors}
+        missing = [t for t in TRACE_NAMES if t in read and t not in norm]
+        if missing:
+            raise LearningError(
+                f"{w}: the learning rule reads {', '.join(missing)} but traces gives no (impulse, tau) for "
+                f"{'it' if len(missing) == 1 else 'them'}; add traces={{'{missing[0]}': (impulse, tau), ...}}"
+            )
+        set_("learning_rule", text)
+        set_("traces", norm)
+        set_("learning_epoch", int(ep))
+        set_("stochastic_rounding", bool(self.stochastic_rounding))
+        set_("_program", program)
+        set_("_profile", LearningProfile(code, tuple((n, i, t) for n, (i, t) in norm.items()), int(ep),
+                                         "stochastic" if self.stochastic_rounding else "det"))
 
     @property
     def n(self) -> int:
@@ -274,8 +390,7 @@ class Projection:
             int(self.weight_exp) != self.weight_exp or not 0 <= self.weight_exp <= s.weight_exp_max
         ):
             raise ParameterError(f"{w}: weight_exp = {self.weight_exp} is outside 0..{s.weight_exp_max}")
-        if self.learning_rule is not None and not isinstance(self.learning_rule, str):
-            raise ParameterError(f"{w}: learning_rule must be rule text (str)")
+        self._check_learning()
 
     def delays(self) -> np.ndarray:
         """Per-synapse delays in steps, uint8 [m]."""

@@ -32,6 +32,12 @@ Rules (``spec`` = :data:`loihi_emu.hw.LOIHI1` unless given; ``one`` = 4096):
   exponents only lose bits, since weights are ``floor(wmant * 2^e) * 2^6``),
   and ``wmant = P * rint(x / (2^e P))``. The model weight it stands for is
   ``wmant * 2^(e + 6) / s``.
+* **Plastic projections** (``learning_rule``): the same rules, with the
+  format's weight bits setting the learning step ``P`` (full width, ``P =
+  1``, unless ``weight_bits`` is given) and, for a mixed format, ``M = P *
+  floor(254 / P)`` because a plastic mixed mantissa stays in -256..254. A
+  plastic projection with all-positive initial weights is excitatory (its
+  weights can never turn negative) unless ``sign_mode="mixed"`` is given.
 
 :class:`QuantizationTable` lists, per population and projection and per
 quantity, the worst absolute and relative error and where it is.
@@ -51,6 +57,7 @@ import numpy as np
 
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image import SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED
+from loihi_emu.learning_profile import LearningProfile
 
 from .errors import QuantizationError, QuantizationWarning
 from .population import Population, Projection
@@ -74,10 +81,15 @@ def format_step(weight_bits: int, sign_mode: int, spec: HardwareSpec = LOIHI1) -
     return spec.weight_step(weight_bits, sign_mode == SIGN_MIXED)
 
 
-def max_mantissa(weight_bits: int, sign_mode: int, spec: HardwareSpec = LOIHI1) -> int:
-    """Largest mantissa magnitude M a format holds for both signs: ``P * floor(255 / P)``."""
+def max_mantissa(weight_bits: int, sign_mode: int, spec: HardwareSpec = LOIHI1, plastic: bool = False) -> int:
+    """Largest mantissa magnitude M a format holds for both signs: ``P * floor(255 / P)``.
+
+    A plastic mixed format keeps its mantissa in -256..254 (SEMANTICS-learning
+    "Sign modes"), so its M is ``P * floor(254 / P)``.
+    """
     p = format_step(weight_bits, sign_mode, spec)
-    return p * (spec.weight_mant_max // p)
+    top = spec.plastic_mixed_wmant_max if plastic and sign_mode == SIGN_MIXED else spec.weight_mant_max
+    return p * (top // p)
 
 
 def quantize_bias(x: np.ndarray, spec: HardwareSpec = LOIHI1) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +196,13 @@ class PopulationRegisters:
 
 @dataclass(frozen=True, eq=False)
 class ProjectionWeights:
-    """One projection's synapse format and mantissas: wmant int16 [m], weight_exp 0..7, bits, sign code."""
+    """One projection's synapse format and mantissas: wmant int16 [m], weight_exp 0..7, bits, sign code.
+
+    learning: the learning profile a plastic projection's synapses follow
+    (None: static). A core holds one synapse format per distinct
+    :attr:`format_key`; for a plastic format the weight bits set the learning
+    step ``P = 2^(8 - (bits - mixed))`` of the weight mantissa.
+    """
 
     pre: str
     post: str
@@ -192,10 +210,13 @@ class ProjectionWeights:
     weight_exp: int
     weight_bits: int
     sign_mode: int
+    learning: LearningProfile | None = None
 
     @property
-    def format_key(self) -> tuple[int, int, int]:
-        return (self.weight_bits, self.weight_exp, self.sign_mode)
+    def format_key(self) -> tuple:
+        """(weight bits, exponent, sign code, learning profile or None): one synapse format."""
+        return (self.weight_bits, self.weight_exp, self.sign_mode, self.learning)
+
 
 
 @dataclass
@@ -203,6 +224,16 @@ class QuantizedNetwork:
     populations: list[PopulationRegisters]
     projections: list[ProjectionWeights]
     table: QuantizationTable
+
+    def learning_profiles(self) -> tuple[list[LearningProfile], list[int]]:
+        """The distinct learning profiles (in order of first use) and, per projection, its index (-1: static).
+
+        Projections with identical settings (equal :class:`LearningProfile`:
+        same microcode, traces, epoch and rounding) share one profile.
+        """
+        ids: dict[LearningProfile, int] = {}
+        per = [-1 if pw.learning is None else ids.setdefault(pw.learning, len(ids)) for pw in self.projections]
+        return list(ids), per
 
 
 # ---------------------------------------------------------------- per population / projection
@@ -232,7 +263,7 @@ def choose_scale(pop: Population, incoming: list[Projection], spec: HardwareSpec
         wmax = float(np.abs(proj.weight).max()) if proj.n else 0.0
         if wmax == 0:
             continue
-        m = max_mantissa(*projection_format(proj, spec), spec)
+        m = max_mantissa(*projection_format(proj, spec), spec, plastic=proj.plastic)
         top = proj.weight_exp if proj.weight_exp is not None else spec.weight_exp_max
         bounds[f"weights from {proj.pre!r}"] = m * 2.0 ** (top + spec.weight_shift) / wmax
         fill.append(m * 2.0**spec.weight_shift / wmax)
@@ -328,7 +359,7 @@ def quantize_projection(
 ) -> tuple[ProjectionWeights, ErrorRow]:
     """Mantissas and format of one projection into a population of scale ``v_scale``."""
     bits, sign = projection_format(proj, spec)
-    p, m = format_step(bits, sign, spec), max_mantissa(bits, sign, spec)
+    p, m = format_step(bits, sign, spec), max_mantissa(bits, sign, spec, plastic=proj.plastic)
     x = proj.weight * (v_scale / 2.0**spec.weight_shift)
     mx = float(np.abs(x).max()) if x.size else 0.0
     e = proj.weight_exp if proj.weight_exp is not None else weight_exponent(mx, m, spec)
@@ -349,7 +380,7 @@ def quantize_projection(
             f"{p * 2.0 ** (e + spec.weight_shift) / v_scale:.4g} model units); use more weight bits or split "
             f"weak and strong weights into different populations", QuantizationWarning, stacklevel=3,
         )
-    return ProjectionWeights(proj.pre, proj.post, wmant, int(e), bits, sign), row
+    return ProjectionWeights(proj.pre, proj.post, wmant, int(e), bits, sign, proj.learning_profile), row
 
 
 def quantize_network(net, spec: HardwareSpec | None = None, warn_rel: float = 0.01) -> QuantizedNetwork:

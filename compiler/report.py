@@ -19,7 +19,8 @@ from .quantize import QuantizationTable
 USAGE_COLUMNS = (
     ("compartments", "cx"), ("input_axons", "in ax"), ("output_axons", "out ax"), ("synapses", "synapses"),
     ("synapse_memory_bits", "syn mem"), ("compartment_profiles", "cx prof"), ("threshold_profiles", "vth prof"),
-    ("synapse_formats", "formats"), ("vminmax_profiles", "vminmax"),
+    ("synapse_formats", "formats"), ("vminmax_profiles", "vminmax"), ("learning_profiles", "learning"),
+    ("trace_profiles", "traces"),
 )
 
 
@@ -57,6 +58,36 @@ class PlacedPiece:
 
 
 @dataclass
+class LearningEntry:
+    """One learning profile of a core: canonical rule text, traces (name -> (impulse, tau steps)),
+    epoch (steps), rounding ('det' / 'stochastic') and the plastic projections ("pre->post") using it."""
+
+    rule: str
+    traces: dict[str, tuple[int, int]]
+    epoch: int
+    rounding: str
+    projections: list[str]
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "traces": {k: list(v) for k, v in self.traces.items()}, "epoch": self.epoch,
+                "rounding": self.rounding, "projections": list(self.projections)}
+
+    def to_text(self) -> str:
+        tr = ", ".join(f"{k} ({imp}, {tau})" for k, (imp, tau) in self.traces.items()) or "none"
+        return (f"{self.rule} | traces (impulse, tau): {tr} | epoch {self.epoch} | {self.rounding} | "
+                f"{', '.join(self.projections)}")
+
+
+@dataclass
+class CoreLearning:
+    """The learning profiles on (chip, core), in the order of the core's profile table."""
+
+    chip: int
+    core: int
+    profiles: list[LearningEntry]
+
+
+@dataclass
 class CompileReport:
     """What :func:`compiler.compile` produced.
 
@@ -64,7 +95,8 @@ class CompileReport:
     numbering of probes and of the ``[steps, n_axons]`` input array.
     scales: population -> v units per model unit. formats: projection ->
     (weight bits, weight exponent, sign mode). core_usage: per core, as
-    :func:`loihi_emu.limits.usage` counts it. seconds: compile wall time;
+    :func:`loihi_emu.limits.usage` counts it. learning: per core that has
+    plastic synapses, its learning profiles (:class:`CoreLearning`). seconds: compile wall time;
     timings: seconds per stage (quantize, partition, place, lower, validate).
     """
 
@@ -85,6 +117,7 @@ class CompileReport:
     formats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     compartments: dict[str, tuple[int, int]] = field(default_factory=dict)
     input_axons: dict[str, tuple[int, int]] = field(default_factory=dict)
+    learning: list[CoreLearning] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -108,6 +141,8 @@ class CompileReport:
             "formats": {k: list(v) for k, v in self.formats.items()},
             "compartments": {k: list(v) for k, v in self.compartments.items()},
             "input_axons": {k: list(v) for k, v in self.input_axons.items()},
+            "learning": [{"chip": c.chip, "core": c.core, "profiles": [e.to_dict() for e in c.profiles]}
+                         for c in self.learning],
             "seconds": self.seconds,
             "timings": self.timings,
         }
@@ -161,6 +196,13 @@ class CompileReport:
             "synapse formats (weight bits, exponent, sign):",
         ]
         lines += [f"  {k}: {b} bits, 2^{e}, {s}" for k, (b, e, s) in self.formats.items()]
+        if self.learning:
+            lines += ["", "learning profiles per core (rule | traces | epoch | rounding | projections):"]
+            for c in self.learning[:32]:
+                lines.append(f"  chip {c.chip} core {c.core}:")
+                lines += [f"    [{i}] {e.to_text()}" for i, e in enumerate(c.profiles)]
+            if len(self.learning) > 32:
+                lines.append(f"  ... {len(self.learning) - 32} more cores (to_json() lists all)")
         lines += ["", f"quantization error (worst {quant_rows} of {len(self.quantization.rows)}):",
                   self.quantization.to_text(quant_rows)]
         return "\n".join(lines)

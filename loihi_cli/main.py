@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "loihi_cli.emu_cmds",
     "loihi_cli.compile_cmds",
     "loihi_cli.asm_cmds",
+    "loihi_cli.precision_cmds",
 )
 
 

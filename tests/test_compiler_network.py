@@ -143,7 +143,8 @@ def rich_net() -> C.Network:
     net.add_population("b", 7, decay_u_reg=100, decay_v=200, vth=0.7)
     net.connect("rate", "a", weights=(rng.random((30, 40)) < 0.3) * rng.normal(0, 1, (30, 40)), delay=2)
     net.connect("a", "b", sparse=(rng.integers(0, 40, 60), rng.integers(0, 7, 60), rng.random(60)),
-                delay=rng.integers(0, 5, 60), weight_bits=5, learning_rule="dw = 2^-2*x1*y0")
+                delay=rng.integers(0, 5, 60), weight_bits=5, learning_rule="dw = 2^-2*x1*y0",
+                traces={"x1": (20, 5)})
     net.connect("lat", "b", weights=np.ones((3, 7)))
     net.connect("delta", "a", weights=np.full((2, 40), -0.5))
     net.connect("raw", "a", weights=np.full((2, 40), 0.5))
@@ -160,7 +161,8 @@ def test_json_round_trip(tmp_path):
     assert back.input_axons() == net.input_axons()
     assert np.array_equal(back.input_array(50), net.input_array(50))
     for p, q in zip(net.projections, back.projections):
-        assert (p.pre, p.post, p.weight_bits, p.learning_rule) == (q.pre, q.post, q.weight_bits, q.learning_rule)
+        assert (p.pre, p.post, p.weight_bits, p.learning_rule, p.traces) == (
+            q.pre, q.post, q.weight_bits, q.learning_rule, q.traces)
         assert np.array_equal(p.weight, q.weight) and np.array_equal(p.delays(), q.delays())
     for p, q in zip(net.populations, back.populations):
         for k, v in p.params().items():
