@@ -8,7 +8,7 @@ Makes bench-A with ``../shared/bench/make_bench_net.py``, runs
 loads the same file with :func:`loihi_emu.vectors.load_vector` and runs it for
 the same number of steps with 1 and 2 threads. Prints synaptic events/s
 (spikes x fan-out), compartment updates/s and the ratio to the C loop. Only
-the ``run`` is timed (the first step's numba compilation is done beforehand on
+the ``run`` is timed, best of ``--repeat`` alternating rounds, (the first step's numba compilation is done beforehand on
 a tiny image; ``cache=True`` keeps it on disk).
 
 ``--memory-only`` loads the image and reports the emulator's run-time bytes
@@ -114,6 +114,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "loihi_bench"))
+    ap.add_argument("--repeat", type=int, default=3, help="rounds per thread count; the best is reported")
     ap.add_argument("--memory-only", action="store_true")
     a = ap.parse_args()
     work = Path(a.workdir)
@@ -129,13 +130,19 @@ def main() -> None:
         memory_report(vec, baseline)
         return
     c_rate = run_limit(npz, a.steps, work)
-    base = None
-    for threads in (int(x) for x in a.threads.split(",")):
-        ev, cu, spikes, events = run_emulator(vec, a.steps, threads)
-        base = base or ev
+    threads = [int(x) for x in a.threads.split(",")]
+    best: dict[int, tuple] = {}
+    for _ in range(a.repeat):  # alternate configurations; keep each one's best round
+        for th in threads:
+            res = run_emulator(vec, a.steps, th)
+            if th not in best or res[0] > best[th][0]:
+                best[th] = res
+    base = best[threads[0]][0]
+    for th in threads:
+        ev, cu, spikes, events = best[th]
         ratio = f"{ev / c_rate:.2f}x limit.c" if c_rate else "no C baseline"
-        print(f"  emu: {threads} thread(s): {ev:7.1f} M syn-ev/s  {cu:6.1f} M comp-upd/s  {ratio}  "
-              f"{ev / base:.2f}x 1 thread  ({spikes:,} spikes, {events:,} events)")
+        print(f"  emu: {th} thread(s): {ev:7.1f} M syn-ev/s  {cu:6.1f} M comp-upd/s  {ratio}  "
+              f"{ev / base:.2f}x {threads[0]} thread(s)  (best of {a.repeat}; {spikes:,} spikes, {events:,} events)")
     memory_report(vec, baseline)
 
 

@@ -30,6 +30,7 @@ WRAP_NAMES = ("q", "u", "u2")
 # uint32, ``target << DELAY_FIELD | delay``; the field holds delays 0..63.
 DELAY_FIELD = 6
 DELAY_MASK = (1 << DELAY_FIELD) - 1
+_DELAY_FIELD_U, _DELAY_MASK_U = np.uint32(DELAY_FIELD), np.uint32(DELAY_MASK)
 
 
 # --------------------------------------------------------------------------- #
@@ -121,18 +122,21 @@ def _decay(x, keep, shift):  # pragma: no cover - jitted
 
 @numba.njit(cache=True, nogil=True)
 def _deliver_block(src, ptr, tgt_delay, weight, ring, slot_base):  # pragma: no cover - jitted
+    # Indices are unsigned so numba emits no negative-index wrap-around
+    # handling in the inner loop (about 20 % of its time otherwise).
+    one = np.uint64(1)
     if slot_base.shape[0] == 1:  # no delays: one ring slot, every delay field is 0
-        base = slot_base[0]
+        base = np.uint64(slot_base[0])
         for i in range(src.shape[0]):
-            s = src[i]
-            for j in range(ptr[s], ptr[s + 1]):
-                ring[base + (tgt_delay[j] >> DELAY_FIELD)] += weight[j]
+            s = np.uint64(src[i])
+            for j in range(np.uint64(ptr[s]), np.uint64(ptr[s + one])):
+                ring[base + np.uint64(tgt_delay[j] >> _DELAY_FIELD_U)] += weight[j]
         return
     for i in range(src.shape[0]):
-        s = src[i]
-        for j in range(ptr[s], ptr[s + 1]):
+        s = np.uint64(src[i])
+        for j in range(np.uint64(ptr[s]), np.uint64(ptr[s + one])):
             td = tgt_delay[j]
-            ring[slot_base[td & DELAY_MASK] + (td >> DELAY_FIELD)] += weight[j]
+            ring[np.uint64(slot_base[td & _DELAY_MASK_U]) + np.uint64(td >> _DELAY_FIELD_U)] += weight[j]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -141,7 +145,7 @@ def _update_range(
     spiked, counts, firsts, shift, q_bits, u_bits, w_shift,
 ):  # pragma: no cover - jitted
     """Compartments lo..hi-1; counts [3] and firsts [3, 2] belong to this range."""
-    for i in range(lo, hi):
+    for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no wrap-around index checks
         q_raw = np.int64(acc[i]) << w_shift
         acc[i] = 0
         q = _wrap(q_raw, q_bits)
