@@ -138,6 +138,8 @@ def load_network(path: str | os.PathLike) -> Network:
         doc = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise NetworkFileError(f"{path}: not valid JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NetworkFileError(f"{path}: cannot be read ({exc.__class__.__name__}: {exc})") from None
     return network_from_dict(doc, path.parent, str(path))
 
 

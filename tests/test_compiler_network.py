@@ -238,3 +238,17 @@ def test_compartment_graph_errors(mutate, error, word):
     mutate(g)
     with pytest.raises(error, match=word):
         C.as_network(g)
+
+
+def test_missing_or_binary_network_file_is_a_typed_error(tmp_path, capsys):
+    from compiler.errors import NetworkFileError
+    from compiler.netfile import load_network
+    from loihi_cli.main import main
+
+    with pytest.raises(NetworkFileError, match="cannot be read"):
+        load_network(tmp_path / "missing.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(NetworkFileError):
+        load_network(tmp_path / "bin.json")
+    assert main(["compile", str(tmp_path / "missing.json"), "-o", str(tmp_path / "b.npz")]) == 2
+    assert "NetworkFileError" in capsys.readouterr().err
