@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loihi_emu.probes import Probe, normalize_probes
+from loihi_emu.probes import Probe, ProbeData, normalize_probes
 
 from .errors import CompilerError
 from .network import Network
@@ -98,51 +98,6 @@ class _Plastic:
     x0_acc: np.ndarray | None = None  # any arrival in the current epoch (per pre index)
     y0_acc: np.ndarray | None = None
     u_acc: dict[int, bool] = field(default_factory=dict)
-
-
-class FloatProbeData(Mapping):
-    """Recorded float64 arrays by probe key ``[recorded steps, width]`` (spikes uint8) and ``spike_events``."""
-
-    def __init__(self, probes: list[tuple[Probe, np.ndarray | None]], sizes: Mapping[str, int]) -> None:
-        self._probes = probes
-        self._sizes = dict(sizes)
-        self._chunks: dict[str, list[np.ndarray]] = {p.key: [] for p, _ in probes}
-        self._events: list[np.ndarray] = []
-        self.has_events = any(p.quantity == "spikes" for p, _ in probes)
-        sel = [idx for p, idx in probes if p.quantity == "spikes"]
-        self._filter = None
-        if sel and all(i is not None for i in sel):
-            self._filter = np.zeros(sizes["spikes"], bool)
-            for i in sel:
-                self._filter[i] = True
-
-    def record(self, t: int, state: Mapping[str, np.ndarray], spike_idx: np.ndarray) -> None:
-        for p, idx in self._probes:
-            if (t + 1) % p.every == 0:
-                arr = state[p.quantity]
-                self._chunks[p.key].append(arr.copy() if idx is None else arr[idx])
-        if self.has_events and spike_idx.size:
-            s = spike_idx if self._filter is None else spike_idx[self._filter[spike_idx]]
-            self._events.append(np.stack([np.full(s.size, t, np.int64), s.astype(np.int64)], axis=1))
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        if key == "spike_events" and self.has_events:
-            return np.concatenate(self._events) if self._events else np.zeros((0, 2), np.int64)
-        if key not in self._chunks:
-            raise KeyError(key)
-        p, idx = next((p, i) for p, i in self._probes if p.key == key)
-        dtype = np.uint8 if p.quantity == "spikes" else np.float64
-        width = self._sizes[p.quantity] if idx is None else idx.size
-        chunks = self._chunks[key]
-        return np.stack(chunks).astype(dtype) if chunks else np.zeros((0, width), dtype)
-
-    def __iter__(self):
-        yield from self._chunks
-        if self.has_events:
-            yield "spike_events"
-
-    def __len__(self) -> int:
-        return len(self._chunks) + int(self.has_events)
 
 
 def keep_factors(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -230,7 +185,7 @@ class FloatSimulator:
             if q not in FLOAT_QUANTITIES:
                 raise FloatReferenceError(f"probe {q!r}: the float reference records {', '.join(FLOAT_QUANTITIES)}")
         self._probes = normalize_probes(plist, n, self._sizes)
-        self.data = FloatProbeData(self._probes, self._sizes)
+        self.data = ProbeData(self._probes, self._sizes["spikes"], self._sizes, value_dtype=np.float64)
         self.u = np.zeros(n)
         self.v = np.zeros(n)
         self.counter = np.zeros(n, np.int64)

@@ -85,12 +85,19 @@ class ProbeData(Mapping):
 
     ``spike_events`` (when a spikes probe exists) is int64 ``[k, 2]`` of
     ``(step, global index)`` pairs for the probed compartments, every step.
+    Spikes are uint8; other quantities ``value_dtype`` (int32 registers here,
+    float64 in the compiler's float reference).
     """
 
     def __init__(
-        self, probes: list[tuple[Probe, np.ndarray | None]], n: int, sizes: Mapping[str, int] | None = None
+        self,
+        probes: list[tuple[Probe, np.ndarray | None]],
+        n: int,
+        sizes: Mapping[str, int] | None = None,
+        value_dtype: type = np.int32,
     ) -> None:
         self._probes = probes
+        self._value_dtype = value_dtype
         self._n = n
         self._sizes = dict(sizes or {})
         self.quantities = {p.quantity for p, _ in probes}
@@ -131,7 +138,7 @@ class ProbeData(Mapping):
             chunks = self._chunks[key]
             probe, idx = next((p, i) for p, i in self._probes if p.key == key)
             width = self._sizes.get(probe.quantity, self._n) if idx is None else idx.size
-            dtype = np.uint8 if probe.quantity == "spikes" else np.int32
+            dtype = np.uint8 if probe.quantity == "spikes" else self._value_dtype
             arr = np.stack(chunks).astype(dtype, copy=False) if chunks else np.zeros((0, width), dtype)
         else:
             raise KeyError(key)
