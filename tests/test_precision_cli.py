@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from compiler import Network
 from compiler.netfile import save_network
@@ -40,6 +41,7 @@ def test_precision_json_with_sweep(tmp_path, capsys):
 
 
 def test_precision_plot_dir(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     path = write_net(tmp_path)
     out_dir = tmp_path / "figs"
     assert main(["precision", path, "--steps", "30", "--plot", str(out_dir)]) == 0
