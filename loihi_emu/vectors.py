@@ -190,7 +190,7 @@ def _learning_args(path: str, meta: dict, a: dict[str, np.ndarray], spec: Hardwa
         else:  # static: the effective weight keeps every mantissa bit, as the file's syn_w does
             wbits[sel] = spec.max_weight_bits - int(sign[sel][0] != SIGN_MIXED)
     rule = str(meta.get("rule", ""))
-    text = rule if "=" in rule else f"dw = {rule}"
+    text = _rule_text(meta, path) if meta.get("rule_products") else (rule if "=" in rule else f"dw = {rule}")
     rounding = str(meta.get("rounding", "det"))
     try:
         profile = LearningProfile.from_rule(
@@ -209,6 +209,31 @@ def _learning_args(path: str, meta: dict, a: dict[str, np.ndarray], spec: Hardwa
     syn = dict(pre=pre, post=post, plastic=plastic, order=order, w=w, wmant=wmant)
     return dict(syn_weight_bits=wbits, syn_sign_mode=sign, syn_learning=np.where(plastic, 0, -1),
                 learning_profiles=[profile], _syn=syn)
+
+
+def _rule_text(meta: dict, path: str) -> str:
+    """Canonical ``dw = ...`` text of ``meta["rule_products"]``, the structured (unambiguous) form of the rule.
+
+    Each product is ``{"scale_mant", "scale_exp", "factors": [[variable, constant], ...]}``
+    meaning ``scale_mant * 2^scale_exp * prod(variable + constant)``; a factor
+    without a variable is the constant alone.
+    """
+    from microcode import format_program
+    from microcode.ir import Factor, Product, Program, Rule
+
+    try:
+        products = []
+        for p in meta["rule_products"]:
+            factors = []
+            for var, const in p["factors"]:
+                if not var:
+                    factors.append(Factor(None, int(const), "const"))
+                else:
+                    factors.append(Factor(str(var), int(const), "bracket" if int(const) else "var"))
+            products.append(Product(int(p["scale_mant"]), int(p["scale_exp"]), tuple(factors)))
+        return format_program(Program((Rule("dw", tuple(products)),)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ImageFileError(f"{path}: meta['rule_products'] is malformed ({exc})") from None
 
 
 def check_vector(vec: Vector, backend: str = "numba") -> Mismatch | None:

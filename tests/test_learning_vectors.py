@@ -45,3 +45,24 @@ def test_a_wrong_weight_is_caught():
     m = first_mismatch(vec.expected, got)
     assert (m.array, m.step, m.index) == ("out_wmant", 30, 5)
     assert "out_wmant step 30 synapse 5" in str(m)
+
+
+def test_structured_rule_products_are_the_rule_read(tmp_path):
+    """The loader reads meta['rule_products'] (unambiguous); a text in another spelling cannot change it."""
+    import json
+
+    from loihi_emu.errors import ImageFileError
+
+    src = sorted((Path(__file__).parent / "vectors" / "learning").glob("case000*.npz"))[0]
+    with np.load(src, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["rule"] = "y0 * x1 * (0) + this is not a rule"
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "respelled.npz", **arrays)
+    assert check_vector(load_vector(tmp_path / "respelled.npz")) is None
+    meta["rule_products"][0]["factors"] = [["x1"]]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "broken.npz", **arrays)
+    with pytest.raises(ImageFileError, match="rule_products"):
+        load_vector(tmp_path / "broken.npz")
