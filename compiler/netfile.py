@@ -31,7 +31,7 @@ FORMAT = "loihi-net/1"
 POP_KEYS = {"name", "size", "input", "tau_u", "tau_v", "decay_u_reg", "decay_v", "vth", "bias", "refractory",
             "vmin", "vmax", "v_scale"}
 PROJ_KEYS = {"pre", "post", "weights", "sparse", "delay", "weight_bits", "sign_mode", "weight_exp", "learning_rule",
-             "traces", "learning_epoch", "stochastic_rounding"}
+             "traces", "learning_epoch", "stochastic_rounding", "w_max"}
 
 
 class _Arrays:
@@ -127,7 +127,8 @@ def network_from_dict(doc: dict, base: Path | None = None, label: str = "network
         net.connect(e["pre"], e["post"], weights, sparse=sparse, delay=delay if delay is not None else 0,
                     weight_bits=e.get("weight_bits"), sign_mode=e.get("sign_mode"),
                     weight_exp=e.get("weight_exp"), learning_rule=e.get("learning_rule"), traces=e.get("traces"),
-                    learning_epoch=e.get("learning_epoch", 1), stochastic_rounding=e.get("stochastic_rounding", False))
+                    learning_epoch=e.get("learning_epoch", 1), stochastic_rounding=e.get("stochastic_rounding", False),
+                    w_max=e.get("w_max"))
     return net
 
 
@@ -204,6 +205,8 @@ def save_network(net: Network, path: str | os.PathLike, inline_max: int = 16) ->
             entry["traces"] = {k: list(v) for k, v in pr.traces.items()}
             entry["learning_epoch"] = pr.learning_epoch
             entry["stochastic_rounding"] = pr.stochastic_rounding
+            if pr.w_max is not None:
+                entry["w_max"] = pr.w_max
         projs.append(entry)
     doc = {"format": FORMAT, "name": net.name, "populations": pops, "projections": projs}
     if arrays:

@@ -82,6 +82,7 @@ class Network:
         traces: Mapping[str, tuple[int, int]] | None = None,
         learning_epoch: int = 1,
         stochastic_rounding: bool = False,
+        w_max: float | None = None,
     ) -> Projection:
         """Add a projection ``pre -> post``.
 
@@ -90,8 +91,8 @@ class Network:
         sparse: ``(pre_index, post_index, weight)`` arrays, one entry per synapse.
         delay: steps, a scalar, per synapse [m] (sparse) or [pre.size, post.size] (dense).
         learning_rule, traces (name -> (impulse 0..127, tau 1..4095 steps)),
-        learning_epoch (steps, 1..63), stochastic_rounding: make the projection
-        plastic; see :class:`~compiler.population.Projection`. A source (or
+        learning_epoch (steps, 1..63), stochastic_rounding, w_max (the largest
+        |weight| learning may reach, model units): make the projection plastic; see :class:`~compiler.population.Projection`. A source (or
         target compartment) has one set of x (y) traces: a plastic projection
         whose x (y) trace settings or rounding differ from those of another
         plastic projection sharing a source (target compartment) is a
@@ -127,7 +128,7 @@ class Network:
             pi, qi, wv = (np.asarray(x) for x in sparse)
         proj = Projection(
             pre, post, a.size, b.size, pi, qi, wv, delay, weight_bits, sign_mode, weight_exp, learning_rule,
-            traces, learning_epoch, stochastic_rounding, spec=self.spec,
+            traces, learning_epoch, stochastic_rounding, w_max, spec=self.spec,
         )
         if proj.plastic:
             self._check_trace_owners(proj)

@@ -219,6 +219,9 @@ class Projection:
     Stored as a dict in trace order.
     learning_epoch: steps per learning epoch T, 1..63 (the rule runs once per T steps).
     stochastic_rounding: round trace decay and weight steps stochastically.
+    w_max: the largest |weight| learning may reach, in model units (default:
+    the largest initial |weight|). The quantizer sizes the synapse format for
+    it, so learned weights have room to grow before the format clips them.
     """
 
     pre: str
@@ -236,11 +239,18 @@ class Projection:
     traces: Mapping[str, tuple[int, int]] | None = None
     learning_epoch: int = 1
     stochastic_rounding: bool = False
+    w_max: float | None = None
     spec: HardwareSpec = field(default=LOIHI1, repr=False)
 
     @property
     def label(self) -> str:
         return f"projection {self.pre!r} -> {self.post!r}"
+
+    @property
+    def weight_range(self) -> float:
+        """Largest |weight| the format must hold, in model units: initial weights, or ``w_max`` when larger."""
+        wmax = float(np.abs(self.weight).max()) if self.weight.size else 0.0
+        return max(wmax, self.w_max or 0.0)
 
     @property
     def key(self) -> str:
@@ -282,6 +292,13 @@ class Projection:
         set_("_program", None)
         set_("_profile", None)
         rule = self.learning_rule
+        if self.w_max is not None:
+            ok = isinstance(self.w_max, (int, float, np.integer, np.floating)) and not isinstance(self.w_max, bool)
+            if not ok or not np.isfinite(self.w_max) or self.w_max <= 0:
+                raise LearningError(f"{w}: w_max = {self.w_max!r} must be a positive finite weight (model units)")
+            if rule is None:
+                raise LearningError(f"{w}: w_max is given without a learning_rule (static weights never grow)")
+            set_("w_max", float(self.w_max))
         if rule is None:
             if self.traces:
                 raise LearningError(f"{w}: traces are given without a learning_rule")

@@ -260,7 +260,7 @@ def choose_scale(pop: Population, incoming: list[Projection], spec: HardwareSpec
         bounds["bias"] = spec.bias_mant_max * 2.0**spec.bias_exp_max / bmax
     fill = []
     for proj in incoming:
-        wmax = float(np.abs(proj.weight).max()) if proj.n else 0.0
+        wmax = proj.weight_range
         if wmax == 0:
             continue
         m = max_mantissa(*projection_format(proj, spec), spec, plastic=proj.plastic)
@@ -361,7 +361,7 @@ def quantize_projection(
     bits, sign = projection_format(proj, spec)
     p, m = format_step(bits, sign, spec), max_mantissa(bits, sign, spec, plastic=proj.plastic)
     x = proj.weight * (v_scale / 2.0**spec.weight_shift)
-    mx = float(np.abs(x).max()) if x.size else 0.0
+    mx = proj.weight_range * (v_scale / 2.0**spec.weight_shift)
     e = proj.weight_exp if proj.weight_exp is not None else weight_exponent(mx, m, spec)
     if e is None or mx > m * 2.0**e:
         raise QuantizationError(

@@ -342,3 +342,42 @@ def test_report_lists_learning_profiles_per_core():
     static_net.connect("i", "p", weights=[[0.5]])
     _, rep = C.compile(static_net)
     assert rep.learning == [] and "learning profiles per core" not in str(rep)
+
+
+# ---------------------------------------------------------------- w_max: room for learned weights
+def _potentiating_net(w_max=None):
+    net = C.Network("grow")
+    rng = np.random.default_rng(9)
+    net.add_input("in", spikes=rng.random((300, 8)) < 0.3)
+    net.add_population("out", 2, tau_u=2, tau_v=4, vth=1.0, refractory=1)
+    pi, qi = np.meshgrid(np.arange(8), np.arange(2), indexing="ij")
+    # pure potentiation: every post spike raises w by x1/4
+    net.connect("in", "out", sparse=(pi.ravel(), qi.ravel(), np.full(16, 0.2)), learning_rule="dw = 2^-2*x1*y0",
+                traces={"x1": (60, 10)}, w_max=w_max)
+    return net
+
+
+def test_w_max_gives_learned_weights_room_to_grow():
+    tight, _ = compile_quiet(_potentiating_net())
+    roomy, _ = compile_quiet(_potentiating_net(w_max=0.8))
+    # without w_max the initial weight takes the top excitatory mantissa; with w_max 4x larger, about a quarter
+    (wm_tight,) = {int(m) for c in tight.cores for m in c.synapses.wmant}
+    (wm_roomy,) = {int(m) for c in roomy.cores for m in c.synapses.wmant}
+    assert wm_tight == 255 and 60 <= wm_roomy <= 66
+    runs = [run(img, _potentiating_net().input_array(300)) for img in (tight, roomy)]
+    assert (runs[0].data["wmant"] <= 255).all() and runs[0].data["wmant"].max() == 255  # clipped at once
+    assert runs[1].data["wmant"].max() > 2 * wm_roomy  # grew well past its start
+
+
+def test_w_max_validation_and_json(tmp_path):
+    with pytest.raises(C.LearningError, match="w_max = -1.0 must be a positive finite weight"):
+        _potentiating_net(w_max=-1.0)
+    net = C.Network("static")
+    net.add_input("in", spikes=np.zeros((5, 2), bool))
+    net.add_population("out", 1, tau_u=2, tau_v=4, vth=1.0)
+    with pytest.raises(C.LearningError, match="w_max is given without a learning_rule"):
+        net.connect("in", "out", np.ones((2, 1)), w_max=2.0)
+    assert net.projections == []  # nothing changed
+    save_network(_potentiating_net(w_max=0.8), tmp_path / "n.json")
+    back = load_network(tmp_path / "n.json")
+    assert back.projections[0].w_max == 0.8
