@@ -222,8 +222,13 @@ def _rewrite(src, dst, edit):
 
 
 def _npy(arr):
+    """The bytes of an .npy member; an object array is written as a hostile file would be (header + pickle)."""
     buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=True)
+    if arr.dtype.hasobject:
+        np.lib.format.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": arr.shape})
+        pickle.dump(arr, buf, protocol=3)
+    else:
+        np.save(buf, arr)
     return buf.getvalue()
 
 
