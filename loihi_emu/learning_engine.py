@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ImageError
 from .hw import HardwareSpec
 from .learning_random import keys_for_step
 from .learning_rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
@@ -32,8 +33,10 @@ STAGES = {
     "numpy": (impulse_numpy, rule_numpy, decay_numpy, deliver_plastic_numpy),
 }
 NEVER = -(1 << 62)
-SYNAPSE_RECORD = np.dtype([(k, np.int32) for k in ("pre", "post", "prof", "fmt", "w", "d", "tg")])
-"""Per plastic synapse: source, target, profile, format, weight mantissa, delay, tag (all int32)."""  # arrival step of a source that has not spiked yet
+SYNAPSE_RECORD = np.dtype([("pre", np.int32), ("post", np.int32), ("prof", np.int16), ("fmt", np.int16),
+                           ("w", np.int16), ("d", np.int8), ("tg", np.int8)])
+"""Per plastic synapse, 16 bytes: source, target, global profile, plastic format, weight mantissa
+(-256..255), delay (0..62 steps), tag (8-bit signed)."""  # arrival step of a source that has not spiked yet
 
 
 class LearningEngine:
@@ -59,6 +62,9 @@ class LearningEngine:
         # order while they are stored in source order, so keeping a synapse's
         # fields side by side costs one cache miss per visit instead of seven.
         rec = np.empty(f.n_plastic, SYNAPSE_RECORD)
+        for field, hi in (("prof", f.prof_epoch.size), ("fmt", f.fmts.shape[0])):
+            if hi > np.iinfo(np.int16).max:
+                raise ImageError(f"{hi} distinct plastic {field}s in one image; the emulator holds at most 32767")
         for name, arr in (("pre", f.pl_pre), ("post", f.pl_post), ("prof", f.pl_prof), ("fmt", f.pl_fmt),
                           ("w", f.w0), ("d", f.d0), ("tg", f.t0)):
             rec[name] = arr
