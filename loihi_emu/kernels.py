@@ -42,6 +42,13 @@ def wrap_numpy(x: np.ndarray, bits: int) -> np.ndarray:
     return ((x + half) & (2 * half - 1)) - half
 
 
+def shift_exponent(mant: np.ndarray, exp: np.ndarray) -> np.ndarray:
+    """``floor(mant * 2^exp)`` for int64 ``mant`` and signed ``exp``: a left shift, or an
+    arithmetic (flooring) right shift for negative exponents (the synapse weight rule)."""
+    mant, exp = np.asarray(mant, np.int64), np.asarray(exp, np.int64)
+    return np.where(exp >= 0, mant << np.maximum(exp, 0), mant >> np.maximum(-exp, 0))
+
+
 def decay_numpy(x: np.ndarray, keep: np.ndarray, shift: int) -> np.ndarray:
     """``sign(x) * ((|x| * keep) >> shift)``: truncation toward zero."""
     return np.sign(x) * ((np.abs(x) * keep) >> shift)

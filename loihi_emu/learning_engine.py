@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import ImageError
 from .hw import HardwareSpec
+from .kernels import shift_exponent
 from .learning_random import keys_for_step
 from .learning_rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
 from .learning_runtime import M_WEXP, FlatLearning
@@ -118,7 +119,5 @@ class LearningEngine:
 
     def effective_weights(self) -> np.ndarray:
         """int32 [P]: ``floor(w * 2^wexp) * 64`` of every plastic synapse (stable order)."""
-        wexp = self.flat.fmts[self.flat.pl_fmt, M_WEXP]
-        wm = self.w.astype(np.int64)
-        eff = np.where(wexp >= 0, wm << np.maximum(wexp, 0), wm >> np.maximum(-wexp, 0))
+        eff = shift_exponent(self.w, self.flat.fmts[self._fmt, M_WEXP])
         return (eff << self.spec.weight_shift).astype(np.int32)

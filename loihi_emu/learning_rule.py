@@ -37,6 +37,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .kernels import shift_exponent
 from .learning_random import STREAM_D, STREAM_T, STREAM_W, _mix_numpy, draw_numba
 from .learning_runtime import (
     F_CONST,
@@ -134,9 +135,7 @@ def deliver_plastic_numpy(src, pl_ptr, pl_post, pl_fmt, w, d, fmts, ring, slot_b
     """Add each plastic synapse of every source in ``src`` to ring slot ``slot_base[d] + post``; returns events."""
     j = np.concatenate([np.arange(pl_ptr[s], pl_ptr[s + 1]) for s in src]) if len(src) else np.zeros(0, np.int64)
     j = j.astype(np.int64)
-    wexp = fmts[pl_fmt[j], M_WEXP]
-    wm = w[j].astype(np.int64)
-    eff = np.where(wexp >= 0, wm << np.maximum(wexp, 0), wm >> np.maximum(-wexp, 0))
+    eff = shift_exponent(w[j], fmts[pl_fmt[j], M_WEXP])
     np.add.at(ring, slot_base[d[j]] + pl_post[j], eff.astype(np.int32))
     return int(j.size)
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .hw import HardwareSpec
 from .image import Image
-from .kernels import DELAY_FIELD
+from .kernels import DELAY_FIELD, shift_exponent
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,8 +74,7 @@ def effective_weights(wmant: np.ndarray, fmt: np.ndarray, formats, spec: Hardwar
     f = fmt.astype(np.intp)
     step = formats.step_shift()[f]
     mant = (wmant.astype(np.int64) >> step) << step
-    wexp = formats.weight_exp.astype(np.int64)[f]
-    return np.where(wexp >= 0, mant << np.maximum(wexp, 0), mant >> np.maximum(-wexp, 0))
+    return shift_exponent(mant, formats.weight_exp[f])
 
 
 def route_pairs(image: Image, row_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ from .emulator import Emulator
 from .errors import ImageError, ImageFileError
 from .hw import LOIHI1, HardwareSpec
 from .image import SIGN_MIXED, TRACES, Image
+from .kernels import shift_exponent
 from .learning_profile import LearningProfile
 
 FORMAT = "loihi-vec/1"
@@ -205,7 +206,7 @@ def _learning_args(path: str, meta: dict, a: dict[str, np.ndarray], spec: Hardwa
     pl = np.flatnonzero(plastic)
     order[pl[np.lexsort((idx[pl], post[pl], pre[pl]))]] = np.arange(pl.size)  # the stable plastic order
     wmant, wexp = a["syn_wmant"].astype(np.int64), a["syn_wexp"].astype(np.int64)
-    w = np.where(wexp >= 0, wmant << np.maximum(wexp, 0), wmant >> np.maximum(-wexp, 0)) << spec.weight_shift
+    w = shift_exponent(wmant, wexp) << spec.weight_shift
     syn = dict(pre=pre, post=post, plastic=plastic, order=order, w=w, wmant=wmant)
     return dict(syn_weight_bits=wbits, syn_sign_mode=sign, syn_learning=np.where(plastic, 0, -1),
                 learning_profiles=[profile], _syn=syn)
