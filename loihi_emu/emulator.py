@@ -247,13 +247,11 @@ class Emulator:
             )
             spike_idx = np.flatnonzero(self._spiked)
             src = np.concatenate([in_axons, net.n_in + spike_idx])
-            slot_base = ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * n
-            self._deliver(src, net.indptr, net.tgt_delay, net.weight, self._ring, slot_base)
+            self._deliver(src, net.indptr, net.tgt_delay, net.weight, self._ring, self._slot_base(t))
             events = int(net.fanout[src].sum())
             self.spike_counts[spike_idx] += 1
         if lrn is not None:
-            slot_base = ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * n
-            events += lrn.deliver(src, self._ring, slot_base)
+            events += lrn.deliver(src, self._ring, self._slot_base(t))
         if self.strict and (self._wraps != wraps_before).any():
             self._raise_wrap(t)
         self.synaptic_events += int(events)
@@ -264,6 +262,11 @@ class Emulator:
             self.data.record(t, state, spike_idx)
         self.t = t + 1
         return spike_idx
+
+    def _slot_base(self, t: int) -> np.ndarray:
+        """int64 [D]: ring offset of the step that delay d reaches from step t (step t + 1 + d)."""
+        net = self.net
+        return ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * net.n
 
     def _raise_wrap(self, t: int) -> None:
         bits = {"q": self.spec.q_bits, "u": self.spec.u_bits, "u2": self.spec.u_bits}
