@@ -5,7 +5,7 @@
 
 Makes bench-A with ``../shared/bench/make_bench_net.py``, runs
 ``../shared/bench/limit.c`` (compiled with gcc -O3 -march=native) on it, then
-loads the same file with :func:`loihi_emu.vectors.load_vector` and runs it for
+loads the same file with :func:`loihi_emu.conformance.load_vector` and runs it for
 the same number of steps with 1 and 2 threads. Prints synaptic events/s
 (spikes x fan-out), compartment updates/s and the ratio to the C loop. Only
 the ``run`` is timed, best of ``--repeat`` alternating rounds, (the first step's numba compilation is done beforehand on
@@ -33,8 +33,8 @@ import numba
 import numpy as np
 
 from loihi_emu import Emulator
-from loihi_emu.runtime import release_freed_memory
-from loihi_emu.vectors import load_vector
+from loihi_emu.conformance import load_vector
+from loihi_emu.runtime.flatten import release_freed_memory
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "bench"
 

@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from loihi_emu import LOIHI1, Emulator, build_image
-from loihi_emu.learning_profile import LearningProfile
+from loihi_emu.image.profiles import LearningProfile
 
 RULE = "dw = 2^-2*x1*y0 - 2^-2*y1*x0"
 TRACES = {"x1": (32, 20), "y1": (32, 20)}

@@ -10,8 +10,7 @@ Public API::
     Emulator(image).run(1000, net.input_array(1000))
 """
 
-from .encoders import DeltaEncoder, LatencyEncoder, RateEncoder, stable_id, uniform
-from .errors import (
+from compiler.errors import (
     CapacityError,
     CompilerError,
     DuplicateError,
@@ -27,15 +26,16 @@ from .errors import (
     ShapeError,
     UnknownPopulationError,
 )
-from .network import Network
-from .pipeline import as_network, compile
-from .placement import PLACEMENTS, PlacementProblem, register_placement
-from .population import InputPopulation, Population, Projection
-from .precision import PrecisionError, PrecisionReport, compare
-from .precision_sweep import SweepReport, sweep
-from .quantize import QuantizationTable, quantize_network
-from .reference import FloatLearning, FloatReferenceError, FloatSimulator
-from .report import CompileReport
+from compiler.network.encoders import DeltaEncoder, LatencyEncoder, RateEncoder, stable_id, uniform
+from compiler.network.model import Network
+from compiler.network.population import InputPopulation, Population, Projection
+from compiler.passes.placement import PLACEMENTS, PlacementProblem, register_placement
+from compiler.passes.quantize import QuantizationTable, quantize_network
+from compiler.pipeline import as_network, compile
+from compiler.precision.compare import PrecisionError, PrecisionReport, compare
+from compiler.precision.reference import FloatLearning, FloatReferenceError, FloatSimulator
+from compiler.precision.sweep import SweepReport, sweep
+from compiler.report import CompileReport
 
 __all__ = [
     "PLACEMENTS", "CapacityError", "CompileReport", "CompilerError", "DeltaEncoder", "DuplicateError",

@@ -8,17 +8,19 @@ import time
 import networkx as nx
 import numpy as np
 
+from compiler.errors import CapacityError, NetworkError
+from compiler.network.convert import from_compartment_graph
+from compiler.network.model import Network
+from compiler.network.netfile import load_network
+from compiler.passes.lower import lower, route_stats, synapse_crossings
+from compiler.passes.partition import pack, split_network, synapse_index
+from compiler.passes.placement import PlacementProblem, PlacementStrategy, check_order, resolve_placement
+from compiler.passes.quantize import quantize_network
+from compiler.report import CompileReport, CoreLearning, LearningEntry, PlacedPiece
 from loihi_emu.hw import HardwareSpec
-from loihi_emu.image import ROUND_STOCHASTIC, SIGN_MODES, TRACES, Image
-from loihi_emu.limits import validate
-
-from .errors import CapacityError, NetworkError
-from .lower import lower, route_stats, synapse_crossings
-from .network import Network
-from .partition import pack, split_network, synapse_index
-from .placement import PlacementProblem, PlacementStrategy, check_order, resolve_placement
-from .quantize import quantize_network
-from .report import CompileReport, CoreLearning, LearningEntry, PlacedPiece
+from loihi_emu.image.core import ROUND_STOCHASTIC, SIGN_MODES, TRACES, Image
+from loihi_emu.image.limits import validate
+from microcode import format_program
 
 
 def as_network(network: Network | nx.DiGraph | str | os.PathLike) -> Network:
@@ -26,11 +28,9 @@ def as_network(network: Network | nx.DiGraph | str | os.PathLike) -> Network:
     if isinstance(network, Network):
         return network
     if isinstance(network, nx.DiGraph):
-        from .convert import from_compartment_graph
 
         return from_compartment_graph(network)
     if isinstance(network, (str, os.PathLike)):
-        from .netfile import load_network
 
         return load_network(network)
     raise NetworkError(f"cannot compile a {type(network).__name__}; give a Network, a networkx.DiGraph or a JSON path")
@@ -42,7 +42,6 @@ def learning_by_core(image: Image, net: Network) -> list[CoreLearning]:
     Each profile names the plastic projections of ``net`` whose settings it
     holds (matched by microcode, traces, epoch and rounding).
     """
-    from microcode import format_program
 
     users: dict[tuple, list[str]] = {}
     for proj in net.projections:
@@ -77,11 +76,11 @@ def compile(
 ) -> tuple[Image, CompileReport]:
     """Compile ``network`` into a board image that fits ``spec`` (default: the network's, LOIHI1).
 
-    placement: a name in :data:`compiler.placement.PLACEMENTS` or a strategy callable.
+    placement: a name in :data:`compiler.passes.placement.PLACEMENTS` or a strategy callable.
     n_chips: system size; None allows as many chips as needed. A network that
     does not fit raises :class:`CapacityError` naming the resource.
     warn_rel: relative quantization error above which a threshold, bias or decay warns.
-    Returns the image (already checked by :func:`loihi_emu.limits.validate`) and the report.
+    Returns the image (already checked by :func:`loihi_emu.image.limits.validate`) and the report.
     """
     t0 = time.perf_counter()
     net = as_network(network)

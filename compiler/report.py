@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from compiler.passes.lower import RouteStats
+from compiler.passes.quantize import QuantizationTable
 from loihi_emu.hw import HardwareSpec
-from loihi_emu.limits import CoreUsage
-
-from .lower import RouteStats
-from .quantize import QuantizationTable
+from loihi_emu.image.limits import CoreUsage
 
 USAGE_COLUMNS = (
     ("compartments", "cx"), ("input_axons", "in ax"), ("output_axons", "out ax"), ("synapses", "synapses"),
@@ -95,7 +94,7 @@ class CompileReport:
     numbering of probes and of the ``[steps, n_axons]`` input array.
     scales: population -> v units per model unit. formats: projection ->
     (weight bits, weight exponent, sign mode). core_usage: per core, as
-    :func:`loihi_emu.limits.usage` counts it. learning: per core that has
+    :func:`loihi_emu.image.limits.usage` counts it. learning: per core that has
     plastic synapses, its learning profiles (:class:`CoreLearning`). seconds: compile wall time;
     timings: seconds per stage (quantize, partition, place, lower, validate).
     """

@@ -54,7 +54,7 @@ def main() -> None:
         print()
         print(sw)
     if a.plot:
-        from compiler.precision_plots import save_report_plots
+        from compiler.precision.plots import save_report_plots
 
         for path in save_report_plots(report, a.plot, sw):
             print(f"wrote {path}")

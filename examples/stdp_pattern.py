@@ -15,7 +15,7 @@ just before an output spike) hold up while the others shrink; the response
 to the pattern against the noise is printed before learning (the same
 network with static synapses) and over the last steps of the plastic run. The image is built at register
 level with :func:`loihi_emu.build_image` and a
-:class:`~loihi_emu.learning_profile.LearningProfile`.
+:class:`~loihi_emu.image.profiles.LearningProfile`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 from loihi_emu import LOIHI1, Emulator, build_image
-from loihi_emu.learning_profile import LearningProfile
+from loihi_emu.image.profiles import LearningProfile
 
 N_IN, N_PATTERN, N_OUT, PATTERN_LEN = 200, 100, 4, 20
 RULE = "dw = 2^-2*x1*y0 - 2^-2*y1*x0 - 2*y0"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from loihi_emu import load, save
-from loihi_emu.limits import usage
+from loihi_emu.image.limits import usage
 
 
 def register(sub: argparse._SubParsersAction) -> None:

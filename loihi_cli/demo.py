@@ -11,9 +11,9 @@ from loihi_emu import Emulator
 
 
 def run_demo(steps: int, seed: int, plot: str | None, out: TextIO) -> int:
-    """Compile :func:`compiler.default_net.default_network` and run it ``steps`` steps."""
+    """Compile :func:`compiler.network.default_net.default_network` and run it ``steps`` steps."""
     from compiler import compile
-    from compiler.default_net import default_network
+    from compiler.network.default_net import default_network
 
     net = default_network(seed)
     image, report = compile(net)

@@ -10,7 +10,7 @@ import numpy as np
 
 from loihi_emu import Emulator, load
 from loihi_emu.errors import ImageFileError, InputError, LoihiError
-from loihi_emu.probes import QUANTITIES
+from loihi_emu.runtime.probes import QUANTITIES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_conform(args: argparse.Namespace) -> int:
-    from loihi_emu.vectors import check_vector, find_vectors, load_vector
+    from loihi_emu.conformance import check_vector, find_vectors, load_vector
 
     passed = failed = 0
     for path in find_vectors(args.paths):
@@ -90,6 +90,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from loihi_cli.demo import run_demo
 
     return run_demo(args.steps, args.seed, args.plot, out=sys.stdout)

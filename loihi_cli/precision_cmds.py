@@ -26,8 +26,8 @@ def cmd_precision(args: argparse.Namespace) -> int:
     if not Path(args.network).is_file():
         print(f"loihi-emu precision: no network file {args.network!r}", file=sys.stderr)
         return 2
-    from compiler.precision import compare, json_safe
-    from compiler.precision_sweep import sweep
+    from compiler.precision.compare import compare, json_safe
+    from compiler.precision.sweep import sweep
 
     report = compare(args.network, args.steps, seed=args.seed, vr_tau=args.vr_tau, vp_cost=args.vp_cost)
     sw = sweep(args.network, steps=args.steps, seed=args.seed, vr_tau=args.vr_tau,
@@ -43,7 +43,7 @@ def cmd_precision(args: argparse.Namespace) -> int:
             print()
             print(sw.to_text())
     if args.plot:
-        from compiler.precision_plots import save_report_plots
+        from compiler.precision.plots import save_report_plots
 
         for path in save_report_plots(report, args.plot, sw):
             if not args.json:

@@ -1,8 +1,8 @@
 """Learning-rule language and its 4-bit microcode."""
 
-from .assembler import Microcode, assemble, decode, disassemble, listing
-from .check import check_program, normalize_scale
-from .errors import (
+from microcode.assembler import Microcode, assemble, decode, disassemble, listing
+from microcode.check import check_program, normalize_scale
+from microcode.errors import (
     MicrocodeError,
     RuleBracketError,
     RuleDependencyError,
@@ -16,9 +16,9 @@ from .errors import (
     RuleStatementError,
     RuleSyntaxError,
 )
-from .ir import Factor, Product, Program, Rule
-from .parser import parse
-from .printer import format_program, format_rule
+from microcode.ir import Factor, Product, Program, Rule
+from microcode.parser import parse
+from microcode.printer import format_program, format_rule
 
 __all__ = [
     "Factor", "Product", "Program", "Rule",

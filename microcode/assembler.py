@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loihi_emu.hw import LOIHI1, HardwareSpec
-
-from .check import check_program
-from .encoding import (
+from microcode.check import check_program
+from microcode.encoding import (
     CODE_TARGETS,
     CODE_VARIABLES,
     NIBBLE_BITS,
@@ -29,9 +28,9 @@ from .encoding import (
     sext,
     twos,
 )
-from .errors import MicrocodeError, RuleError
-from .ir import Factor, Product, Program, Rule, u_index
-from .printer import format_factor, format_scale
+from microcode.errors import MicrocodeError, RuleError
+from microcode.ir import Factor, Product, Program, Rule, u_index
+from microcode.printer import format_factor, format_scale
 
 
 @dataclass(frozen=True)

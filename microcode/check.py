@@ -8,9 +8,8 @@ turned into an encodable ``(mantissa, exponent)`` pair.
 from __future__ import annotations
 
 from loihi_emu.hw import LOIHI1, HardwareSpec, signed_range
-
-from .encoding import Opcode, capacity_nibbles, factor_opcode, instruction_set
-from .errors import (
+from microcode.encoding import Opcode, capacity_nibbles, factor_opcode, instruction_set
+from microcode.errors import (
     RuleDependencyError,
     RuleDuplicateError,
     RuleLimitError,
@@ -18,7 +17,7 @@ from .errors import (
     RuleRangeError,
     RuleSyntaxError,
 )
-from .ir import SIGN_VARIABLES, TARGETS, Factor, Product, Program, Rule, is_variable, u_index
+from microcode.ir import SIGN_VARIABLES, TARGETS, Factor, Product, Program, Rule, is_variable, u_index
 
 
 def _trailing_zeros(n: int) -> int:

@@ -32,8 +32,7 @@ from enum import IntEnum
 from functools import lru_cache
 
 from loihi_emu.hw import HardwareSpec
-
-from .ir import NAMED_VARIABLES, TARGETS
+from microcode.ir import NAMED_VARIABLES, TARGETS
 
 NIBBLE_BITS = 4
 """Bits per nibble, the unit of the microcode stream."""

@@ -16,9 +16,8 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from loihi_emu.hw import LOIHI1, HardwareSpec
-
-from .check import check_program, normalize_scale
-from .errors import (
+from microcode.check import check_program, normalize_scale
+from microcode.errors import (
     RuleBracketError,
     RuleError,
     RuleMissingOperandError,
@@ -28,7 +27,7 @@ from .errors import (
     RuleStatementError,
     RuleSyntaxError,
 )
-from .ir import SIGN_VARIABLES, TARGETS, Factor, Product, Program, Rule, is_variable
+from microcode.ir import SIGN_VARIABLES, TARGETS, Factor, Product, Program, Rule, is_variable
 
 MAX_LITERAL_DIGITS = 40
 """Integer literals longer than this are out of range for every field (and are not converted)."""

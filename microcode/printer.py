@@ -10,7 +10,7 @@ negative or when it would otherwise read as the scale (``(3)*x0``).
 
 from __future__ import annotations
 
-from .ir import Factor, Product, Program, Rule
+from microcode.ir import Factor, Product, Program, Rule
 
 
 def format_factor(factor: Factor, first: bool = False) -> str:

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import compiler as C
-from compiler.default_net import default_network
+from compiler.network.default_net import default_network
 from loihi_cli.main import main as cli_main
 from loihi_emu import LOIHI1, Emulator, build_image, load
-from loihi_emu.limits import validate
+from loihi_emu.image.limits import validate
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -213,7 +213,7 @@ def test_default_network_is_active_not_saturated():
 
 
 def test_cli_compile_and_info(tmp_path, capsys):
-    from compiler.netfile import save_network
+    from compiler.network.netfile import save_network
 
     save_network(hand_net(), tmp_path / "net.json")
     board = tmp_path / "board.npz"

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import compiler as C
-from compiler.netfile import load_network, save_network
+from compiler.network.netfile import load_network, save_network
 from loihi_emu import LOIHI1, Emulator, build_image
-from loihi_emu.learning_profile import LearningProfile
-from loihi_emu.limits import validate
+from loihi_emu.image.limits import validate
+from loihi_emu.image.profiles import LearningProfile
 
 S = LOIHI1
 STDP = "dw = 2^-2*x1*y0 - 2^-2*y1*x0"

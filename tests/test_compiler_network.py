@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import compiler as C
-from compiler.netfile import load_network, save_network
+from compiler.network.netfile import load_network, save_network
 from loihi_emu.errors import LoihiError
 
 
@@ -242,7 +242,7 @@ def test_compartment_graph_errors(mutate, error, word):
 
 def test_missing_or_binary_network_file_is_a_typed_error(tmp_path, capsys):
     from compiler.errors import NetworkFileError
-    from compiler.netfile import load_network
+    from compiler.network.netfile import load_network
     from loihi_cli.main import main
 
     with pytest.raises(NetworkFileError, match="cannot be read"):

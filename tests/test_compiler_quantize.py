@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import compiler as C
-from compiler.quantize import (
+from compiler.passes.quantize import (
     decay_u_register,
     decay_v_register,
     max_mantissa,
@@ -17,7 +17,7 @@ from compiler.quantize import (
     weight_exponent,
 )
 from loihi_emu import LOIHI1
-from loihi_emu.image import SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED
+from loihi_emu.image.core import SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED
 
 
 def test_decay_registers_by_hand():

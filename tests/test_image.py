@@ -10,7 +10,7 @@ import pytest
 from netgen import image_on_cores, random_network
 
 from loihi_emu import LOIHI1, ImageError, ImageFileError, ResourceError, build_image, load, save, validate
-from loihi_emu.image import (
+from loihi_emu.image.core import (
     CORE_TABLES,
     TABLE_CLASSES,
     CompartmentTable,
@@ -21,7 +21,7 @@ from loihi_emu.image import (
     SynapseTable,
     Table,
 )
-from loihi_emu.limits import core_usage
+from loihi_emu.image.limits import core_usage
 
 S = LOIHI1
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from netgen import image_on_cores, random_network
 
 from loihi_emu import LOIHI1, Emulator
-from loihi_emu.kernels import deliver_numba, deliver_numpy, update_numba, update_numpy
+from loihi_emu.runtime.kernels import deliver_numba, deliver_numpy, update_numba, update_numpy
 
 S = LOIHI1
 

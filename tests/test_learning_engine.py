@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loihi_emu import LOIHI1, Emulator, ImageError, ResourceError, build_image, load, save, validate
-from loihi_emu.image import Core, Image, LearningProfileTable
-from loihi_emu.learning_profile import LearningProfile, learning_table
+from loihi_emu.image.core import Core, Image, LearningProfileTable
+from loihi_emu.image.profiles import LearningProfile, learning_table
 
 S = LOIHI1
 QUIET = dict(decay_u_reg=4095, decay_v=0, vth_mant=S.vth_mant_max, bias_mant=0, bias_exp=0, refract=1,

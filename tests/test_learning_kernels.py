@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loihi_emu import LOIHI1
-from loihi_emu.learning_random import draw_numba, draw_numpy, draw_python, keys_for_step
-from loihi_emu.learning_rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
-from loihi_emu.learning_runtime import rule_tables
-from loihi_emu.learning_traces import decay_numba, decay_numpy, impulse_numba, impulse_numpy
+from loihi_emu.learning.flat import rule_tables
+from loihi_emu.learning.random import draw_numba, draw_numpy, draw_python, keys_for_step
+from loihi_emu.learning.rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
+from loihi_emu.learning.traces import decay_numba, decay_numpy, impulse_numba, impulse_numpy
 from microcode import parse
 
 S = LOIHI1

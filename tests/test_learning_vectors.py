@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from loihi_emu import Emulator
-from loihi_emu.vectors import check_vector, first_mismatch, load_vector
+from loihi_emu.conformance import check_vector, first_mismatch, load_vector
 
 HERE = Path(__file__).parent / "vectors" / "learning"
 LEARNING = sorted(HERE.glob("*.npz"))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from compiler import Network
-from compiler.netfile import save_network
+from compiler.network.netfile import save_network
 from loihi_cli.main import main
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from compiler import Network, PrecisionError, RateEncoder, compare, sweep
-from compiler.precision import weight_divergence
-from compiler.precision_sweep import with_weight_bits
+from compiler.precision.compare import weight_divergence
+from compiler.precision.sweep import with_weight_bits
 
 
 def exact_net() -> Network:
@@ -157,7 +157,7 @@ def test_plastic_network_reports_the_float_weight_change():
 
 def test_plots_are_written(tmp_path):
     pytest.importorskip("matplotlib")
-    from compiler.precision_plots import save_report_plots
+    from compiler.precision.plots import save_report_plots
 
     rep = compare(exact_net(), 100)
     sw = sweep(exact_net(), weight_bits=[2, 8], steps=50)

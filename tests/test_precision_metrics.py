@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compiler.spike_metrics import first_spike, van_rossum, victor_purpura
+from compiler.precision.metrics import first_spike, van_rossum, victor_purpura
 
 
 def trains(steps: int, *spike_lists: list[int]) -> np.ndarray:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loihi_emu.vectors import check_vector, first_mismatch, load_vector
+from loihi_emu.conformance import check_vector, first_mismatch, load_vector
 
 HERE = Path(__file__).parent / "vectors"
 CUBA = sorted((HERE / "cuba").glob("*.npz"))

@@ -1,0 +1,244 @@
+"""The network: a ``networkx.DiGraph`` of populations (nodes) and projections (edges).
+
+Node attribute ``population`` holds a :class:`Population` or
+:class:`InputPopulation`; edge attribute ``projection`` holds a
+:class:`Projection` (arrays, never one object per synapse). Numbering is
+fixed by declaration order and never by placement:
+
+* global compartment ``g``: the compartments of the (non-input) populations,
+  concatenated in the order they were added;
+* external input axon ``a``: the channels of the input populations,
+  concatenated in the order they were added.
+
+Every ``add_*``/``connect`` validates first and changes nothing on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import networkx as nx
+import numpy as np
+
+from compiler.errors import (
+    DuplicateError,
+    LearningError,
+    NetworkError,
+    ParameterError,
+    ShapeError,
+    UnknownPopulationError,
+)
+from compiler.network.encoders import Encoder
+from compiler.network.population import InputPopulation, Population, Projection
+from loihi_emu.hw import LOIHI1, HardwareSpec
+
+
+class Network:
+    """A spiking network in float terms; see the module docstring for the numbering."""
+
+    def __init__(self, name: str = "network", spec: HardwareSpec = LOIHI1) -> None:
+        self.name = name
+        self.spec = spec
+        self.graph = nx.DiGraph()
+        self.node_index: dict | None = None  # set by from_compartment_graph: node -> (population, index)
+
+    # ------------------------------------------------------------ building
+    def _check_new(self, name: str) -> None:
+        if name in self.graph:
+            raise DuplicateError(f"a population named {name!r} already exists")
+
+    def add_population(self, name: str, size: int, **params) -> Population:
+        """Add CUBA compartments; ``params`` are :class:`Population` fields (tau_u, vth, ...)."""
+        unknown = set(params) - set(Population.__dataclass_fields__) | ({"spec"} & set(params))
+        if unknown:
+            raise ParameterError(f"population {name!r}: unknown parameter(s) {sorted(unknown)}")
+        pop = Population(name, size, spec=self.spec, **params)
+        self._check_new(name)
+        self.graph.add_node(name, population=pop)
+        return pop
+
+    def add_input(
+        self, name: str, size: int | None = None, *, spikes: np.ndarray | None = None, encoder: Encoder | None = None
+    ) -> InputPopulation:
+        """Add external input axons fed from ``spikes`` [steps, size] or an ``encoder``."""
+        pop = InputPopulation(name, size, spikes, encoder)
+        self._check_new(name)
+        self.graph.add_node(name, population=pop)
+        return pop
+
+    def connect(
+        self,
+        pre: str,
+        post: str,
+        weights: np.ndarray | None = None,
+        *,
+        sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        delay: np.ndarray | int = 0,
+        weight_bits: int | None = None,
+        sign_mode: str | None = None,
+        weight_exp: int | None = None,
+        learning_rule: str | None = None,
+        traces: Mapping[str, tuple[int, int]] | None = None,
+        learning_epoch: int = 1,
+        stochastic_rounding: bool = False,
+        w_max: float | None = None,
+    ) -> Projection:
+        """Add a projection ``pre -> post``.
+
+        weights: dense [pre.size, post.size]; zero entries make no synapse
+        (a plastic projection that starts from zero weights needs ``sparse``).
+        sparse: ``(pre_index, post_index, weight)`` arrays, one entry per synapse.
+        delay: steps, a scalar, per synapse [m] (sparse) or [pre.size, post.size] (dense).
+        learning_rule, traces (name -> (impulse 0..127, tau 1..4095 steps)),
+        learning_epoch (steps, 1..63), stochastic_rounding, w_max (the largest
+        |weight| learning may reach, model units): make the projection plastic; see :class:`~compiler.network.population.Projection`. A source (or
+        target compartment) has one set of x (y) traces: a plastic projection
+        whose x (y) trace settings or rounding differ from those of another
+        plastic projection sharing a source (target compartment) is a
+        :class:`LearningError` naming both.
+        """
+        a, b = self.population(pre), self.population(post)
+        label = f"projection {pre!r} -> {post!r}"
+        if isinstance(b, InputPopulation):
+            raise NetworkError(f"{label}: {post!r} is an input population and cannot receive synapses")
+        if self.graph.has_edge(pre, post):
+            raise DuplicateError(f"{label} already exists; put all its synapses in one projection")
+        if (weights is None) == (sparse is None):
+            raise ParameterError(f"{label}: give either a dense weights matrix or sparse=(pre, post, w)")
+        if weights is not None:
+            w = np.asarray(weights)
+            if w.shape != (a.size, b.size):
+                raise ShapeError(f"{label}: weights have shape {w.shape}, expected ({a.size}, {b.size})")
+            if w.dtype.kind not in "biuf":
+                raise ParameterError(f"{label}: weights must be numeric, got {w.dtype}")
+            if not np.isfinite(w).all():
+                i, j = np.argwhere(~np.isfinite(w))[0]
+                raise ParameterError(f"{label}: weight[{i}, {j}] = {w[i, j]} is not finite")
+            pi, qi = np.nonzero(w)
+            wv = w[pi, qi]
+            d = np.asarray(delay)
+            if d.ndim == 2:
+                if d.shape != w.shape:
+                    raise ShapeError(f"{label}: delay has shape {d.shape}, expected {w.shape}")
+                delay = d[pi, qi]
+        else:
+            if len(sparse) != 3:
+                raise ParameterError(f"{label}: sparse must be (pre_index, post_index, weight)")
+            pi, qi, wv = (np.asarray(x) for x in sparse)
+        proj = Projection(
+            pre, post, a.size, b.size, pi, qi, wv, delay, weight_bits, sign_mode, weight_exp, learning_rule,
+            traces, learning_epoch, stochastic_rounding, w_max, spec=self.spec,
+        )
+        if proj.plastic:
+            self._check_trace_owners(proj)
+        self.graph.add_edge(pre, post, projection=proj)
+        return proj
+
+    def _check_trace_owners(self, proj: Projection) -> None:
+        """One set of x traces per source and of y traces per compartment (docs/learning-engine.md)."""
+        for other in self.projections:
+            if not other.plastic:
+                continue
+            for side, pop, mine, theirs, idx in (
+                ("x", "pre", proj.x_settings(), other.x_settings(), "pre_index"),
+                ("y", "post", proj.y_settings(), other.y_settings(), "post_index"),
+            ):
+                if getattr(other, pop) != getattr(proj, pop) or mine == theirs:
+                    continue
+                shared = np.intersect1d(getattr(proj, idx), getattr(other, idx))
+                if shared.size:
+                    owner = "source" if side == "x" else "target compartment"
+                    raise LearningError(
+                        f"{proj.label}: its {side} traces and rounding {mine} differ from those of {other.label} "
+                        f"{theirs}, and both reach {owner} {int(shared[0])} of "
+                        f"{getattr(proj, pop)!r}; a {owner} has one set of {side} traces: give both projections "
+                        f"the same {'x1, x2' if side == 'x' else 'y1, y2, y3'} settings and rounding"
+                    )
+
+    # ------------------------------------------------------------ queries
+    def population(self, name: str) -> Population | InputPopulation:
+        if name not in self.graph:
+            raise UnknownPopulationError(f"unknown population {name!r}; known: {sorted(self.graph.nodes)}")
+        return self.graph.nodes[name]["population"]
+
+    @property
+    def populations(self) -> list[Population]:
+        """Compartment populations in declaration (= global numbering) order."""
+        return [d["population"] for _, d in self.graph.nodes(data=True) if isinstance(d["population"], Population)]
+
+    @property
+    def inputs(self) -> list[InputPopulation]:
+        """Input populations in declaration (= input axon numbering) order."""
+        return [
+            d["population"] for _, d in self.graph.nodes(data=True) if isinstance(d["population"], InputPopulation)
+        ]
+
+    @property
+    def projections(self) -> list[Projection]:
+        return [d["projection"] for _, _, d in self.graph.edges(data=True)]
+
+    def compartment_ranges(self) -> dict[str, tuple[int, int]]:
+        """Population name -> (first global compartment, size)."""
+        out, start = {}, 0
+        for p in self.populations:
+            out[p.name] = (start, p.size)
+            start += p.size
+        return out
+
+    def input_axons(self) -> dict[str, tuple[int, int]]:
+        """Input population name -> (first external input axon, size)."""
+        out, start = {}, 0
+        for p in self.inputs:
+            out[p.name] = (start, p.size)
+            start += p.size
+        return out
+
+    @property
+    def n_compartments(self) -> int:
+        return sum(p.size for p in self.populations)
+
+    @property
+    def n_inputs(self) -> int:
+        return sum(p.size for p in self.inputs)
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.n for p in self.projections)
+
+    def input_spikes(self, steps: int) -> dict[str, np.ndarray]:
+        """Input population name -> bool spikes [steps, size] from its array or encoder."""
+        return {p.name: p.spikes_for(steps) for p in self.inputs}
+
+    def input_array(self, steps: int, spikes: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """The ``[steps, n_axons]`` uint8 array :meth:`loihi_emu.Emulator.run` takes.
+
+        spikes: per input population, bool [steps, size] overriding its own
+        array or encoder; populations not named use their own.
+        """
+        spikes = dict(spikes or {})
+        out = np.zeros((int(steps), self.n_inputs), np.uint8)
+        for name, (start, size) in self.input_axons().items():
+            sp = spikes.pop(name) if name in spikes else self.population(name).spikes_for(steps)
+            sp = np.asarray(sp)
+            if sp.shape != (steps, size):
+                raise ShapeError(f"input population {name!r}: spikes have shape {sp.shape}, expected ({steps}, {size})")
+            out[:, start : start + size] = sp.astype(bool)
+        if spikes:
+            raise UnknownPopulationError(f"no input population named {sorted(spikes)}; known: {sorted(self.input_axons())}")
+        return out
+
+    def population_graph(self) -> nx.Graph:
+        """Undirected graph of all populations; edge weight = synapses between them (both directions)."""
+        g = nx.Graph()
+        for name, d in self.graph.nodes(data=True):
+            g.add_node(name, size=d["population"].size)
+        for proj in self.projections:
+            w = g.edges[proj.pre, proj.post]["weight"] if g.has_edge(proj.pre, proj.post) else 0
+            g.add_edge(proj.pre, proj.post, weight=w + proj.n)
+        return g
+
+    def __repr__(self) -> str:
+        return (
+            f"Network({self.name!r}: {len(self.populations)} populations, {self.n_compartments} compartments, "
+            f"{self.n_inputs} inputs, {len(self.projections)} projections, {self.n_synapses} synapses)"
+        )

@@ -1,0 +1,1 @@
+"""The compiler passes, in pipeline order: quantize, partition, placement, lower."""

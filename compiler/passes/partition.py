@@ -1,0 +1,341 @@
+"""Partitioning: split populations into core-sized pieces, then pack pieces onto cores.
+
+A *piece* is a contiguous range of one population's compartments that will
+share a core with nothing but other whole pieces. Pieces are planned with the
+counting rules of :mod:`loihi_emu.image.limits`, as upper bounds that only shrink
+when pieces share a core, so the image always passes
+:func:`loihi_emu.image.limits.validate`:
+
+* input axons: the distinct sources (input axons or compartments) of the
+  synapses into the piece;
+* synapse memory: per synapse ``weight bits + 6 delay bits (when a format of
+  that key has delays anywhere) + the widest target index a core can need``,
+  plus per block (a row is cut into blocks of 64 synapses; blocks <= rows +
+  synapses // 64) a header and at most one word of rounding;
+* output axons: per compartment, the distinct pieces its synapses reach;
+* profiles: distinct (decay_u, decay_v, refract), vth_mant, (vmin, vmax) of
+  the piece's compartments; synapse formats of the projections into it;
+  learning profiles and distinct trace settings of the plastic synapses into
+  it (exact: the image's core holds the profiles of the plastic synapses that
+  target it, and counts trace settings as distinct profile trace rows).
+
+A plastic synapse whose profile has a ``dd`` rule costs delay bits, one with
+a ``dt`` rule tag bits, as in :func:`loihi_emu.image.limits.synapse_memory_bits`.
+
+Splitting is greedy along each population (the largest prefix that fits),
+vectorised over synapses within a window of compartments; packing is
+next-fit along the order a placement strategy chose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from compiler.errors import CapacityError
+from compiler.passes.quantize import QuantizedNetwork
+from loihi_emu.hw import HardwareSpec
+
+RESOURCES = ("compartments", "input_axons", "output_axons", "synapse_memory_bits",
+             "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles",
+             "learning_profiles", "trace_profiles")
+
+
+def resource_limits(spec: HardwareSpec) -> dict[str, int]:
+    return {
+        "compartments": spec.compartments_per_core, "input_axons": spec.input_axons_per_core,
+        "output_axons": spec.output_axons_per_core, "synapse_memory_bits": spec.synapse_memory_bits,
+        "compartment_profiles": spec.max_compartment_profiles, "threshold_profiles": spec.max_threshold_profiles,
+        "synapse_formats": spec.max_synapse_formats, "vminmax_profiles": spec.max_vminmax_profiles,
+        "learning_profiles": spec.max_learning_profiles, "trace_profiles": spec.max_trace_profiles,
+    }
+
+
+@dataclass
+class Piece:
+    """Compartments ``start..stop-1`` of population ``population`` (global ``first + i``) and their bounds."""
+
+    population: str
+    pop_index: int
+    start: int
+    stop: int
+    first: int
+    input_axons: int = 0
+    synapses: int = 0
+    synapse_memory_bits: int = 0
+    output_axons: int = 0
+    profiles: dict[str, frozenset] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(eq=False)
+class SynapseIndex:
+    """All synapses, globally numbered, sorted by target compartment.
+
+    src: int64 [M] source (external input axon ``a``, or ``n_in + g`` for
+    compartment g); post: int64 [M] target compartment (non-decreasing);
+    bits: int16 [M] planning cost in bits; ptr: int64 [n + 1] CSR by target.
+    order: [M] position of each sorted synapse in projection order.
+    prof, tprof: int16 [M] learning profile (index into
+    :meth:`QuantizedNetwork.learning_profiles`) and trace-settings id of each
+    synapse, -1 for a static one; None when no synapse is plastic.
+    """
+
+    n_in: int
+    src: np.ndarray
+    post: np.ndarray
+    bits: np.ndarray
+    ptr: np.ndarray
+    order: np.ndarray
+    prof: np.ndarray | None = None
+    tprof: np.ndarray | None = None
+
+    def release_planning(self) -> None:
+        """Drop the planning arrays (bits, order, prof, tprof) once lowering no longer needs them."""
+        self.bits = self.order = self.prof = self.tprof = None
+
+
+def index_bits_bound(spec: HardwareSpec) -> int:
+    """Widest target-index field a row may need on a core (limits.py: ceil(log2(max target + 1)), clipped)."""
+    need = int(np.ceil(np.log2(spec.compartments_per_core)))
+    return int(np.clip(need, spec.target_index_bits_min, spec.target_index_bits_max))
+
+
+def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
+    """Gather every projection's synapses into a :class:`SynapseIndex`."""
+    comp = net.compartment_ranges()
+    axons = net.input_axons()
+    n_in, n = net.n_inputs, net.n_compartments
+    delayed = {pw.format_key for pw, pr in zip(q.projections, net.projections) if pr.has_delays}
+    profiles, prof_of = q.learning_profiles()
+    trace_ids: dict[tuple, int] = {}
+    tprof_of = [-1 if i < 0 else trace_ids.setdefault(profiles[i].traces, len(trace_ids)) for i in prof_of]
+    idx_bits = index_bits_bound(spec)
+    m = net.n_synapses
+    src = np.empty(m, np.int64)
+    post = np.empty(m, np.int64)
+    bits = np.empty(m, np.int16)
+    plastic = bool(profiles)
+    prof = np.empty(m, np.int16) if plastic else None
+    tprof = np.empty(m, np.int16) if plastic else None
+    pos = 0
+    for pw, pr, pi, ti in zip(q.projections, net.projections, prof_of, tprof_of):
+        k = pr.n
+        base = axons[pr.pre][0] if pr.pre in axons else n_in + comp[pr.pre][0]
+        src[pos : pos + k] = base + pr.pre_index.astype(np.int64)
+        post[pos : pos + k] = comp[pr.post][0] + pr.post_index.astype(np.int64)
+        targets = {r.target for r in pr.program.rules} if pr.plastic else set()
+        has_delay = pw.format_key in delayed or "dd" in targets
+        bits[pos : pos + k] = (pw.weight_bits + (spec.delay_bits if has_delay else 0)
+                               + (spec.tag_bits if "dt" in targets else 0) + idx_bits)
+        if plastic:
+            prof[pos : pos + k] = pi
+            tprof[pos : pos + k] = ti
+        pos += k
+    order = np.argsort(post, kind="stable")
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(post, minlength=n), out=ptr[1:])
+    return SynapseIndex(n_in, src[order], post[order], bits[order], ptr, order,
+                        None if prof is None else prof[order], None if tprof is None else tprof[order])
+
+
+def prefix_distinct_set(keys: np.ndarray) -> np.ndarray:
+    """``out[j]`` = number of distinct values other than -1 among ``keys[:j + 1]``."""
+    if keys.size == 0:
+        return np.zeros(0, np.int64)
+    return prefix_distinct(keys) - (np.cumsum(keys == -1) > 0)
+
+
+def prefix_distinct(keys: np.ndarray) -> np.ndarray:
+    """``out[j]`` = number of distinct values among ``keys[:j + 1]``."""
+    if keys.size == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(keys, kind="stable")
+    s = keys[order]
+    mark = np.zeros(keys.size, np.int64)
+    first = np.ones(keys.size, bool)
+    first[1:] = s[1:] != s[:-1]
+    mark[order[first]] = 1  # stable sort: the first of each run is the earliest occurrence
+    return np.cumsum(mark)
+
+
+def compartment_keys(q: QuantizedNetwork, spec: HardwareSpec) -> dict[str, np.ndarray]:
+    """Per global compartment, an int64 key for each profile table it occupies."""
+    cat = {f: np.concatenate([getattr(p, f) for p in q.populations]) for f in
+           ("decay_u_reg", "decay_v", "refract", "vth_mant", "vmin", "vmax")}
+    rb = int(spec.refract_max).bit_length()
+    vspan = np.int64(1) << (spec.v_bits + 1)
+    return {
+        "compartment_profiles": (cat["decay_u_reg"] << (spec.decay_bits + rb)) | (cat["decay_v"] << rb) | cat["refract"],
+        "threshold_profiles": cat["vth_mant"],
+        "vminmax_profiles": (cat["vmax"] - spec.v_min_limit) * vspan + (cat["vmin"] - spec.v_min_limit),
+    }
+
+
+class Splitter:
+    """Greedy splitting of populations into pieces (see the module docstring)."""
+
+    def __init__(self, net, q: QuantizedNetwork, syn: SynapseIndex, spec: HardwareSpec) -> None:
+        self.net, self.q, self.syn, self.spec = net, q, syn, spec
+        self.limits = resource_limits(spec)
+        self.keys = compartment_keys(q, spec)
+        self.block_cost = spec.synapse_header_bits + spec.synapse_word_bits - 1
+        self.formats: dict[str, frozenset] = {}
+        for pw in q.projections:
+            self.formats[pw.post] = self.formats.get(pw.post, frozenset()) | {pw.format_key}
+
+    def _curves(self, g0: int, g1: int) -> dict[str, np.ndarray]:
+        """Resource use of compartments g0..b-1 for every b in g0+1..g1 (global indices)."""
+        syn = self.syn
+        s0, s1 = syn.ptr[g0], syn.ptr[g1]
+        k = syn.ptr[g0 + 1 : g1 + 1] - s0
+        rows_cum = prefix_distinct(syn.src[s0:s1])
+        rows = np.where(k > 0, rows_cum[np.maximum(k - 1, 0)] if rows_cum.size else 0, 0)
+        bits_cum = np.concatenate([[0], np.cumsum(syn.bits[s0:s1], dtype=np.int64)])
+        out = {
+            "compartments": np.arange(1, g1 - g0 + 1),
+            "input_axons": rows,
+            "synapse_memory_bits": bits_cum[k] + (rows + k // self.spec.synapses_per_block) * self.block_cost,
+            "synapses": k,
+        }
+        for name, key in self.keys.items():
+            out[name] = prefix_distinct(key[g0:g1])
+        if syn.prof is not None:
+            for name, key in (("learning_profiles", syn.prof), ("trace_profiles", syn.tprof)):
+                cum = prefix_distinct_set(key[s0:s1])
+                out[name] = np.where(k > 0, cum[np.maximum(k - 1, 0)] if cum.size else 0, 0)
+        return out
+
+    def _piece(self, pop_index: int, name: str, first: int, a: int, b: int, curves=None) -> Piece:
+        c = curves if curves is not None else self._curves(first + a, first + b)
+        j = b - a - 1
+        g0, g1 = first + a, first + b
+        profiles = {n: frozenset(key[g0:g1].tolist()) for n, key in self.keys.items()}
+        profiles["synapse_formats"] = self.formats.get(name, frozenset())
+        if self.syn.prof is not None:
+            s0, s1 = self.syn.ptr[g0], self.syn.ptr[g1]
+            for res, key in (("learning_profiles", self.syn.prof), ("trace_profiles", self.syn.tprof)):
+                profiles[res] = frozenset(np.unique(key[s0:s1]).tolist()) - {-1}
+        return Piece(name, pop_index, a, b, first, int(c["input_axons"][j]), int(c["synapses"][j]),
+                     int(c["synapse_memory_bits"][j]), 0, profiles)
+
+    def split_population(self, pop_index: int) -> list[Piece]:
+        pop = self.net.populations[pop_index]
+        first = self.net.compartment_ranges()[pop.name][0]
+        nf = len(self.formats.get(pop.name, ()))
+        if nf > self.limits["synapse_formats"]:
+            raise CapacityError("synapse_formats", pop.label, nf, self.limits["synapse_formats"],
+                                "its incoming projections use that many (weight bits, exponent, sign) formats; "
+                                "give some of them the same weight_exp / weight_bits")
+        cap = self.spec.compartments_per_core
+        pieces, a, guess = [], 0, 64
+        while a < pop.size:
+            top = min(pop.size, a + cap)
+            w = min(top - a, max(2 * guess, 16))
+            while True:
+                c = self._curves(first + a, first + a + w)
+                ok = np.ones(w, bool)
+                for res in RESOURCES:
+                    if res in c:
+                        ok &= c[res] <= self.limits[res]
+                count = w if ok.all() else int(np.argmin(ok))
+                if count < w or a + w == top:
+                    break
+                w = min(2 * w, top - a)
+            if count == 0:
+                self._raise_single(pop, a, c)
+            pieces.append(self._piece(pop_index, pop.name, first, a, a + count, c))
+            guess, a = count, a + count
+        return pieces
+
+    def _raise_single(self, pop, i: int, c: dict[str, np.ndarray]) -> None:
+        for res in RESOURCES:
+            if res in c and c[res][0] > self.limits[res]:
+                hint = ("a single compartment cannot be split; give its plastic projections the same rule, traces, "
+                        "epoch and rounding" if res in ("learning_profiles", "trace_profiles") else
+                        "a single compartment cannot be split; reduce its fan-in or weight bits")
+                raise CapacityError(res, f"{pop.label} compartment {i}", int(c[res][0]), self.limits[res], hint)
+        raise AssertionError("unreachable: no resource exceeded")  # pragma: no cover
+
+    def output_axons(self, pieces: list[Piece]) -> np.ndarray:
+        """Per global compartment: the distinct pieces its synapses reach (its output axons, at most)."""
+        syn, n = self.syn, self.net.n_compartments
+        piece_of = np.empty(n, np.int64)
+        for k, p in enumerate(pieces):
+            piece_of[p.first + p.start : p.first + p.stop] = k
+        from_comp = syn.src >= syn.n_in
+        key = np.sort(piece_of[syn.post[from_comp]] * n + (syn.src[from_comp] - syn.n_in))
+        first = np.ones(key.size, bool)
+        first[1:] = key[1:] != key[:-1]
+        return np.bincount(key[first] % n, minlength=n)
+
+    def split_outputs(self, pieces: list[Piece], rounds: int = 8) -> list[Piece]:
+        """Cut pieces whose compartments need more output axons than a core has; repeat until none do."""
+        lim = self.limits["output_axons"]
+        for _ in range(rounds):
+            out = self.output_axons(pieces)
+            new, changed = [], False
+            for p in pieces:
+                per = out[p.first + p.start : p.first + p.stop]
+                total = int(per.sum())
+                if total <= lim:
+                    p.output_axons = total
+                    new.append(p)
+                    continue
+                if per.max() > lim:
+                    i = int(np.argmax(per))
+                    raise CapacityError("output_axons", f"population {p.population!r} compartment {p.start + i}",
+                                        int(per[i]), lim, "its synapses reach that many cores")
+                changed = True
+                cum, a = np.cumsum(per), 0
+                while a < p.size:
+                    base = cum[a - 1] if a else 0
+                    b = int(np.searchsorted(cum, base + lim, side="right"))
+                    piece = self._piece(p.pop_index, p.population, p.first, p.start + a, p.start + b)
+                    piece.output_axons = int(cum[b - 1] - base)
+                    new.append(piece)
+                    a = b
+            pieces = new
+            if not changed:
+                return pieces
+        raise CapacityError("output_axons", "network", int(out.max()), lim, "splitting did not converge")
+
+    def split(self) -> list[Piece]:
+        pieces: list[Piece] = []
+        for i in range(len(self.net.populations)):
+            pieces += self.split_population(i)
+        return self.split_outputs(pieces)
+
+
+def split_network(net, q: QuantizedNetwork, syn: SynapseIndex, spec: HardwareSpec) -> list[Piece]:
+    """Pieces of every population, in population order (see :class:`Splitter`)."""
+    return Splitter(net, q, syn, spec).split()
+
+
+def pack(pieces: list[Piece], order, spec: HardwareSpec) -> list[list[int]]:
+    """Next-fit packing of pieces, in ``order``, onto cores; returns piece indices per core."""
+    limits = resource_limits(spec)
+    additive = ("compartments", "input_axons", "output_axons", "synapse_memory_bits")
+    bins: list[list[int]] = []
+    tot: dict[str, int] = {}
+    sets: dict[str, frozenset] = {}
+    for i in order:
+        p = pieces[int(i)]
+        use = {"compartments": p.size, "input_axons": p.input_axons, "output_axons": p.output_axons,
+               "synapse_memory_bits": p.synapse_memory_bits}
+        if bins:
+            merged = {k: sets[k] | p.profiles[k] for k in p.profiles}
+            fits = all(tot[k] + use[k] <= limits[k] for k in additive) and all(
+                len(v) <= limits[k] for k, v in merged.items())
+            if fits:
+                bins[-1].append(int(i))
+                tot = {k: tot[k] + use[k] for k in additive}
+                sets = merged
+                continue
+        bins.append([int(i)])
+        tot, sets = use, dict(p.profiles)
+    return bins

@@ -1,0 +1,127 @@
+"""Saving and loading board images: one ``.npz`` with a JSON header.
+
+Layout (format ``loihi-image/1``): the member ``header`` is a 0-d unicode
+array holding JSON ``{"format", "spec", "cores": [[chip, core], ...]}``;
+every table array is a member named ``core<i>.<table>.<field>`` (``i`` the
+position in ``header["cores"]``) or ``inputs.<field>``. Files are read with
+``allow_pickle=False``; anything malformed, truncated, missing or of the wrong
+dtype raises :class:`~loihi_emu.errors.ImageFileError` (or
+:class:`~loihi_emu.errors.ImageError` when the arrays are well formed but
+hold values the chip cannot hold).
+
+Files written before learning existed stay readable: a table field listed in
+the class's ``OPTIONAL`` (``SynapseTable.tag``,
+``SynapseFormatTable.learning_profile``) and a core table in
+``OPTIONAL_TABLES`` (``learning``) may be absent and take their defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from loihi_emu.errors import ImageError, ImageFileError
+from loihi_emu.hw import SPECS
+from loihi_emu.image.core import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
+
+FORMAT = "loihi-image/1"
+
+
+def save(image: Image, path: str | os.PathLike) -> None:
+    """Write ``image`` to ``path`` (an ``.npz``; no pickled objects)."""
+    header = {
+        "format": FORMAT,
+        "spec": image.spec.name,
+        "cores": [[c.chip, c.index] for c in image.cores],
+    }
+    arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(header))}
+    for i, core in enumerate(image.cores):
+        for tname in CORE_TABLES:
+            for fname, arr in getattr(core, tname).arrays().items():
+                arrays[f"core{i}.{tname}.{fname}"] = arr
+    for fname, arr in image.inputs.arrays().items():
+        arrays[f"inputs.{fname}"] = arr
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _read_member(files: Any, key: str, dtype: np.dtype, path: str) -> np.ndarray:
+    if key not in files.files:
+        raise ImageFileError(f"{path}: member '{key}' is missing")
+    try:
+        arr = files[key]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ImageFileError(f"{path}: member '{key}' is unreadable ({exc})") from None
+    if arr.dtype != dtype or arr.ndim != 1:
+        raise ImageFileError(f"{path}: member '{key}' has dtype {arr.dtype} and shape {arr.shape}, expected 1-D {dtype}")
+    return arr
+
+
+def _parse_header(files: Any, path: str) -> dict:
+    if "header" not in files.files:
+        raise ImageFileError(f"{path}: not a board image (no 'header' member)")
+    try:
+        raw = files["header"]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ImageFileError(f"{path}: header is unreadable ({exc})") from None
+    if raw.dtype.kind != "U" or raw.ndim != 0:
+        raise ImageFileError(f"{path}: header must be a JSON string")
+    try:
+        header = json.loads(str(raw))
+    except json.JSONDecodeError as exc:
+        raise ImageFileError(f"{path}: header is not valid JSON ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ImageFileError(f"{path}: header format is {header.get('format') if isinstance(header, dict) else None!r}, expected {FORMAT!r}")
+    if header.get("spec") not in SPECS:
+        raise ImageFileError(f"{path}: unknown hardware spec {header.get('spec')!r}; known: {sorted(SPECS)}")
+    cores = header.get("cores")
+    if not isinstance(cores, list) or not all(
+        isinstance(a, list) and len(a) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in a) for a in cores
+    ):
+        raise ImageFileError(f"{path}: header 'cores' must be a list of [chip, core] integer pairs")
+    return header
+
+
+def load(path: str | os.PathLike) -> Image:
+    """Read a board image written by :func:`save`. Never unpickles anything."""
+    label = os.fspath(path)
+    try:
+        files = np.load(label, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ImageFileError(f"{label}: not a readable .npz file ({exc})") from None
+    if not hasattr(files, "files"):
+        raise ImageFileError(f"{label}: holds a single array, not a board image")
+    with files:
+        header = _parse_header(files, label)
+        spec = SPECS[header["spec"]]
+        cores = []
+        try:
+            for i, (chip, index) in enumerate(header["cores"]):
+                where = f"chip {chip} core {index}: "
+                tables = {}
+                for tname, cls in CORE_TABLES.items():
+                    keys = {f: f"core{i}.{tname}.{f}" for f in cls.DTYPES}
+                    present = {f for f, k in keys.items() if k in files.files}
+                    if tname in OPTIONAL_TABLES and not present:
+                        continue  # an older file: the core's default (empty) table
+                    data = {
+                        f: _read_member(files, keys[f], np.dtype(dt), label)
+                        for f, dt in cls.DTYPES.items()
+                        if f in present or f not in cls.OPTIONAL
+                    }
+                    tables[tname] = cls(**data, where=where, spec=spec)
+                cores.append(Core(chip, index, **tables))
+            inputs = RouteTable(
+                **{f: _read_member(files, f"inputs.{f}", np.dtype(dt), label) for f, dt in RouteTable.DTYPES.items()},
+                where="inputs: ",
+                spec=spec,
+            )
+            return Image(tuple(cores), inputs, spec)
+        except ImageError as exc:
+            raise ImageError(f"{label}: {exc}") from None

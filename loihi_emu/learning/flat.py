@@ -1,0 +1,258 @@
+"""Flatten the plastic part of a board image into the arrays the learning kernels run over.
+
+* **Rule tables.** Every distinct learning profile of the image (same
+  microcode, epoch, rounding and trace settings, on any core) becomes one
+  global profile; its microcode is decoded with ``microcode.disassemble``
+  into flat integer tables (see :class:`FlatLearning`).
+* **Plastic synapses.** One state entry (weight mantissa, delay, tag) per
+  plastic synapse of the image, in the *stable synapse order*: by source
+  (global source index; synapses on a row that no route reaches come last),
+  then global target compartment, then position within the row. The order
+  does not depend on how compartments are placed on cores; ``Probe("w")``
+  and the stochastic-rounding ids use it. A CSR by source
+  (``pl_ptr``) and one by target (``post_ptr``, ``post_idx``) index it.
+* **Traces.** x1, x2 belong to sources, y1..y3 to compartments; a source
+  takes its x settings from the profiles of its plastic synapses and a
+  compartment its y settings from those of the plastic synapses that target
+  it. A source or compartment without plastic synapses has its traces off.
+  Profiles that disagree about one source's (or compartment's) traces are an
+  :class:`~loihi_emu.errors.ImageError`, as is a row of plastic synapses
+  that several sources reach (its presynaptic trace would be ambiguous).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loihi_emu.errors import ImageError
+from loihi_emu.hw import HardwareSpec
+from loihi_emu.image.core import TRACES, Image
+from microcode.ir import u_index
+
+VAR_CODES = {"x0": 0, "x1": 1, "x2": 2, "y0": 3, "y1": 4, "y2": 5, "y3": 6, "r0": 7, "r1": 8, "w": 9, "d": 10, "t": 11}
+VAR_U = 12  # uK; K in the factor's second column
+VAR_CONST = -1
+KIND_VAR, KIND_SGN, KIND_CONST = 0, 1, 2
+TARGET_INDEX = {"dw": 0, "dd": 1, "dt": 2}
+# columns of FlatLearning.prods and .facs
+P_MANT, P_SHIFT, P_DEP, P_DEPK, P_FLO, P_FHI = range(6)
+F_VAR, F_K, F_KIND, F_CONST = range(4)
+# columns of FlatLearning.fmts
+M_WEXP, M_PSHIFT, M_WMIN, M_WMAX = range(4)
+
+
+@dataclass(frozen=True, eq=False)
+class FlatLearning:
+    """Run-time arrays of the learning engine (all int64 unless noted).
+
+    prof_epoch, prof_round: [G] learning epoch (steps) and rounding (0 det, 1 stochastic).
+    prof_prod: [G, 4] products of profile g for target k (0 dw, 1 dd, 2 dt)
+    are rows prof_prod[g, k] .. prof_prod[g, k + 1] of ``prods``.
+    prods: [n_prod, 6] scale mantissa, shift (scale exponent + frac_bits,
+    >= 0), dependency variable code (0 x0, 3 y0, 12 uK), its K, factor rows lo, hi.
+    facs: [n_fac, 4] variable code (VAR_CODES, 12 = uK, -1 none), K, kind
+    (0 variable + constant, 1 sgn, 2 constant), constant.
+    fmts: [F, 4] weight exponent, log2 of the step P, clip min, clip max of the mantissa.
+    pl_pre, pl_post, pl_prof, pl_fmt: int32 [P] source (``n_src`` for an unreached
+    row), global target, global profile, plastic format of each plastic synapse.
+    w0, d0, t0: int32 [P] initial mantissa, delay (steps), tag.
+    pl_ptr: [n_src + 2] CSR by source over the plastic synapses.
+    post_ptr: [n + 1], post_idx: int32 [P] the plastic synapses of each target.
+    x_imp, x_tau: int32 [2, n_src + 1]; y_imp, y_tau: int32 [3, n] trace
+    settings (tau 0 = off); x_round: [n_src + 1], y_round: [n] rounding.
+    core_pos, core_syn: [P] image position of each plastic synapse (core
+    index in ``image.cores``, synapse index in that core's SynapseTable).
+    n_slots: ring slots plastic delays need (largest delay + 1; 63 with a dd rule).
+    """
+
+    n: int
+    n_src: int
+    frac_bits: int
+    prof_epoch: np.ndarray
+    prof_round: np.ndarray
+    prof_prod: np.ndarray
+    prods: np.ndarray
+    facs: np.ndarray
+    fmts: np.ndarray
+    pl_pre: np.ndarray
+    pl_post: np.ndarray
+    pl_prof: np.ndarray
+    pl_fmt: np.ndarray
+    w0: np.ndarray
+    d0: np.ndarray
+    t0: np.ndarray
+    pl_ptr: np.ndarray
+    post_ptr: np.ndarray
+    post_idx: np.ndarray
+    x_imp: np.ndarray
+    x_tau: np.ndarray
+    x_round: np.ndarray
+    y_imp: np.ndarray
+    y_tau: np.ndarray
+    y_round: np.ndarray
+    core_pos: np.ndarray
+    core_syn: np.ndarray
+    n_slots: int
+    stochastic: bool
+
+    @property
+    def n_plastic(self) -> int:
+        return self.pl_post.size
+
+
+def rule_tables(programs: list, spec: HardwareSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Flat (prof_prod, prods, facs, has_dd) of decoded ``microcode.Program`` s."""
+
+    frac = spec.learning_frac_bits
+    prof_prod = np.zeros((len(programs), 4), np.int64)
+    prods: list[list[int]] = []
+    facs: list[list[int]] = []
+    has_dd = False
+    for g, prog in enumerate(programs):
+        for target, k in TARGET_INDEX.items():
+            prof_prod[g, k] = len(prods)
+            rule = prog.rule(target)
+            if rule is None:
+                continue
+            has_dd |= target == "dd" and bool(rule.products)
+            for p in rule.products:
+                dep = next(f for f in p.factors if f.is_dependency)  # the checker guarantees one
+                k_dep = u_index(dep.variable)
+                row = [p.scale_mant, p.scale_exp + frac, VAR_U if k_dep is not None else VAR_CODES[dep.variable],
+                       k_dep or 0, len(facs), len(facs) + len(p.factors)]
+                for f in p.factors:
+                    k_f = u_index(f.variable)
+                    var = VAR_CONST if f.variable is None else (VAR_U if k_f is not None else VAR_CODES[f.variable])
+                    kind = {"var": KIND_VAR, "bracket": KIND_VAR, "sgn": KIND_SGN, "const": KIND_CONST}[f.kind]
+                    facs.append([var, k_f or 0, kind, f.constant])
+                prods.append(row)
+        prof_prod[g, 3] = len(prods)
+    return (prof_prod, np.array(prods, np.int64).reshape(-1, 6), np.array(facs, np.int64).reshape(-1, 4), has_dd)
+
+
+def _first_conflict(key: np.ndarray, order: np.ndarray, ptr: np.ndarray, owner: np.ndarray) -> int:
+    """Index (into ``order``) of the first entry whose key differs from its group's first, or -1."""
+    if order.size == 0:
+        return -1
+    k = key[order]
+    first = k[ptr[owner[order]]]
+    bad = (k != first).any(axis=1)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else -1
+
+
+def flatten_learning(image: Image) -> FlatLearning | None:
+    """The learning engine's arrays for ``image``, or None when no synapse is plastic."""
+    spec, cores = image.spec, image.cores
+    n, n_in = image.n_compartments, image.n_inputs
+    n_src = n_in + n
+    if not any(c.formats.n and c.formats.plastic.any() for c in cores):
+        return None
+    # global profiles and plastic formats, deduplicated across cores
+    prof_ids: dict[tuple, int] = {}
+    programs, prof_rows = [], []
+    fmt_ids: dict[tuple[int, int, int, int], int] = {}
+    row_off = np.zeros(len(cores) + 1, np.int64)
+    parts = []
+    for k, c in enumerate(cores):
+        row_off[k + 1] = row_off[k] + c.synapses.n_axons
+        lt, ft, st = c.learning, c.formats, c.synapses
+        gprof = np.full(lt.n, -1, np.int64)
+        for i in range(lt.n):
+            key = (lt.microcode(i), int(lt.epoch[i]), int(lt.rounding[i]), lt.trace_settings(i))
+            if key not in prof_ids:
+                prof_ids[key] = len(programs)
+                programs.append(lt.program(i))
+                prof_rows.append((int(lt.epoch[i]), int(lt.rounding[i])) + lt.trace_settings(i))
+            gprof[i] = prof_ids[key]
+        if not ft.n or not ft.plastic.any():
+            continue
+        gfmt = np.full(ft.n, -1, np.int64)
+        pshift = ft.step_shift()
+        for f in np.flatnonzero(ft.plastic):
+            lo, hi = spec.plastic_mantissa_range(int(ft.sign_mode[f]))
+            key4 = (int(ft.weight_exp[f]), int(pshift[f]), lo, hi)
+            gfmt[f] = fmt_ids.setdefault(key4, len(fmt_ids))
+        fmt = st.fmt.astype(np.intp)
+        sel = np.flatnonzero(ft.plastic[fmt])
+        axon = st.axon_of_synapse()[sel]
+        parts.append(dict(
+            core=np.full(sel.size, k, np.int64), syn=sel.astype(np.int64), row=row_off[k] + axon,
+            pos=sel - st.axon_ptr[axon], post=c.compartments.global_index[st.target[sel].astype(np.intp)],
+            prof=gprof[ft.learning_profile[fmt[sel]].astype(np.intp)], fmt=gfmt[fmt[sel]],
+            w=st.wmant[sel], d=st.delay[sel], t=st.tag[sel],
+        ))
+    cat = {key: np.concatenate([p[key] for p in parts]).astype(np.int64) for key in parts[0]}
+    # the source of every plastic row; a row reached by several sources is ambiguous
+    r_src, r_row = image.route_pairs(row_off)
+    rows, row_inv = np.unique(cat["row"], return_inverse=True)
+    lo = np.searchsorted(np.sort(r_row), rows, side="left")
+    hi = np.searchsorted(np.sort(r_row), rows, side="right")
+    if (hi - lo > 1).any():
+        i = int(np.flatnonzero(hi - lo > 1)[0])
+        k = int(np.searchsorted(row_off, rows[i], side="right") - 1)
+        raise ImageError(
+            f"{cores[k].label}input axon {int(rows[i] - row_off[k])} holds plastic synapses and is reached by "
+            f"{int(hi[i] - lo[i])} sources; a plastic row takes one source (its presynaptic trace is that source's)"
+        )
+    src_of_row = np.full(rows.size, n_src, np.int64)
+    r_order = np.argsort(r_row, kind="stable")
+    reached = hi > lo
+    src_of_row[reached] = r_src[r_order][lo[reached]]
+    pre = src_of_row[row_inv.ravel()]
+    order = np.lexsort((cat["pos"], cat["post"], pre))
+    pre, post = pre[order], cat["post"][order]
+    pl = {key: v[order] for key, v in cat.items()}
+    pl_ptr = np.searchsorted(pre, np.arange(n_src + 2)).astype(np.int64)
+    post_idx = np.argsort(post, kind="stable").astype(np.int64)
+    post_ptr = np.searchsorted(post[post_idx], np.arange(n + 1)).astype(np.int64)
+
+    rows_arr = np.array(prof_rows, np.int64)  # [G, 2 + 10]: epoch, rounding, (imp, tau) x 5
+    tr = {name: rows_arr[:, 2 + 2 * i : 4 + 2 * i] for i, name in enumerate(TRACES)}
+    x_key = np.concatenate([tr["x1"], tr["x2"], rows_arr[:, 1:2]], axis=1)[pl["prof"]]
+    y_key = np.concatenate([tr["y1"], tr["y2"], tr["y3"], rows_arr[:, 1:2]], axis=1)[pl["prof"]]
+    for what, key, idx, ptr, owner in (("source", x_key, np.arange(pre.size), pl_ptr, pre),
+                                       ("compartment", y_key, post_idx, post_ptr, post)):
+        bad = _first_conflict(key, idx, ptr, owner)
+        if bad >= 0:
+            j = int(idx[bad])
+            who = int(owner[j])
+            name = (f"input {who}" if who < n_in else f"compartment {who - n_in}") if what == "source" else f"compartment {who}"
+            raise ImageError(
+                f"{cores[int(pl['core'][j])].label}plastic synapses of {name} follow learning profiles with different "
+                f"{'x' if what == 'source' else 'y'} trace settings or rounding; one {what} has one set of traces"
+            )
+    x_imp = np.zeros((2, n_src + 1), np.int32)
+    x_tau = np.zeros((2, n_src + 1), np.int32)
+    x_round = np.zeros(n_src + 1, np.uint8)
+    first = pl_ptr[:-1][np.diff(pl_ptr) > 0]
+    src_has = pre[first]
+    for i, name in enumerate(("x1", "x2")):
+        x_imp[i, src_has] = tr[name][pl["prof"][first], 0]
+        x_tau[i, src_has] = tr[name][pl["prof"][first], 1]
+    x_round[src_has] = rows_arr[pl["prof"][first], 1]
+    x_imp[:, n_src] = x_tau[:, n_src] = 0  # unreached rows see no presynaptic trace
+    y_imp = np.zeros((3, n), np.int32)
+    y_tau = np.zeros((3, n), np.int32)
+    y_round = np.zeros(n, np.uint8)
+    firsty = post_idx[post_ptr[:-1][np.diff(post_ptr) > 0]]
+    comp_has = post[firsty]
+    for i, name in enumerate(("y1", "y2", "y3")):
+        y_imp[i, comp_has] = tr[name][pl["prof"][firsty], 0]
+        y_tau[i, comp_has] = tr[name][pl["prof"][firsty], 1]
+    y_round[comp_has] = rows_arr[pl["prof"][firsty], 1]
+
+    prof_prod, prods, facs, has_dd = rule_tables(programs, spec)
+    fmts = np.array(sorted(fmt_ids, key=fmt_ids.get), np.int64).reshape(-1, 4)
+    n_slots = (spec.max_delay if has_dd else int(pl["d"].max())) + 1
+    return FlatLearning(
+        n=n, n_src=n_src, frac_bits=spec.learning_frac_bits,
+        prof_epoch=rows_arr[:, 0].copy(), prof_round=rows_arr[:, 1].copy(), prof_prod=prof_prod, prods=prods,
+        facs=facs, fmts=fmts, pl_pre=pre.astype(np.int32), pl_post=post.astype(np.int32),
+        pl_prof=pl["prof"].astype(np.int32), pl_fmt=pl["fmt"].astype(np.int32),
+        w0=pl["w"].astype(np.int32), d0=pl["d"].astype(np.int32), t0=pl["t"].astype(np.int32),
+        pl_ptr=pl_ptr, post_ptr=post_ptr, post_idx=post_idx.astype(np.int32), x_imp=x_imp, x_tau=x_tau, x_round=x_round,
+        y_imp=y_imp, y_tau=y_tau, y_round=y_round, core_pos=pl["core"], core_syn=pl["syn"], n_slots=n_slots,
+        stochastic=bool((rows_arr[:, 1] != 0).any()),
+    )

@@ -1,0 +1,269 @@
+"""Rule stage and plastic delivery of the learning engine: numba kernels and numpy twins.
+
+Stage ``rule`` (reads: arrival steps, traces, rule tables, plastic state;
+sets: weight mantissa ``w``, delay ``d``, tag ``tg`` of plastic synapses).
+At the last step ``t`` of a learning epoch of length T (``(t + 1) % T == 0``)
+every plastic synapse of a profile with that epoch computes, for each
+target Z in (dw, dd, dt),
+
+    dZ = sum_m  mant_m * 2^exp_m * prod_n (V_mn + C_mn)
+
+with ``x0`` = "its source arrived in steps t-T+1..t", ``y0`` = "its target
+compartment spiked in steps t-T..t-1" (arrived t-T+1..t), ``uK`` = "some
+step s of the epoch has s % 2^K == 0" (``(t & (2^K - 1)) < T``), traces as
+they are after this step's impulses, ``r0 = r1 = 0`` (no reward input), and
+``w``, ``d``, ``t`` the values before this update (the three targets are
+updated together). In fixed point every product is an exact int64 in units
+of ``2^-F``, F = ``spec.learning_frac_bits`` (8): ``mant * prod << (exp + F)``.
+
+Rounding to the target's step P (the format's P for w, 1 for d and t):
+deterministic ``R = sign * ceil(|dZ|)``, step ``P * trunc(R / P)``;
+stochastic: ``|dZ| / P`` rounds up with probability equal to its dropped
+fraction, with the draw of (seed, step, stream 5/6/7, stable synapse id).
+Then ``w`` is clipped by sign mode, ``d`` to 0..max_delay, ``t`` to the tag range.
+
+The numba kernel visits only synapses whose source arrived or whose target
+spiked in the window (a full sweep when a ``uK`` product is due) and skips
+products whose dependency factor is 0; the numpy twin evaluates every
+product of every due synapse at face value. They must agree bit for bit.
+
+Stage ``deliver`` (reads: the step's sources, plastic state; increments:
+ring slots): a plastic synapse adds ``floor(w * 2^wexp)`` (weight units of
+64, no mantissa bits dropped) to slot ``t + 1 + d``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from loihi_emu.image.weights import shift_exponent
+from loihi_emu.learning.flat import (
+    F_CONST,
+    F_K,
+    F_KIND,
+    F_VAR,
+    KIND_CONST,
+    KIND_SGN,
+    M_PSHIFT,
+    M_WEXP,
+    M_WMAX,
+    M_WMIN,
+    P_DEP,
+    P_DEPK,
+    P_FHI,
+    P_FLO,
+    P_MANT,
+    P_SHIFT,
+    VAR_U,
+)
+from loihi_emu.learning.random import STREAM_D, STREAM_T, STREAM_W, _mix_numpy, draw_numba
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+# --------------------------------------------------------------------------- #
+# numpy twins                                                                   #
+# --------------------------------------------------------------------------- #
+def _round_numpy(acc, frac, pshift, stoch, key, ident):
+    """Signed step of each ``acc`` (units 2^-frac) onto multiples of 2^pshift (see module doc)."""
+    mag = np.abs(acc)
+    det = (((mag + (1 << frac) - 1) >> frac) >> pshift) << pshift
+    nb = (frac + pshift).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = _mix_numpy(np.uint64(key) + ident.astype(np.uint64) * GOLDEN)
+    fr = (mag & ((np.int64(1) << (frac + pshift)) - 1)).astype(np.uint64)
+    up = (fr > 0) & ((h >> (np.uint64(64) - nb)) < fr)
+    sto = ((mag >> (frac + pshift)) + up) << pshift
+    return np.sign(acc) * np.where(stoch, sto, det)
+
+
+def _var_numpy(code, k, vals, t, T):
+    if code == VAR_U:
+        return ((t & ((1 << k) - 1)) < T).astype(np.int64)
+    return vals[code]
+
+
+def rule_numpy(
+    t, keys, x_last, y_last, x_tr, y_tr, prof_epoch, prof_round, prof_prod, prods, facs, fmts,
+    pl_pre, pl_post, pl_prof, pl_fmt, w, d, tg, pl_ptr, post_ptr, post_idx, frac, max_delay, tag_lo, tag_hi, todo,
+) -> None:
+    """One rule stage (step t) over every plastic synapse; keys: uint64 [8] stream keys of (seed, t).
+
+    todo: int64 [P] scratch (the numba kernel lists the synapses it visits there; unused here).
+    """
+    T = prof_epoch[pl_prof]
+    due = (t + 1) % T == 0
+    if not due.any():
+        return
+    zero = np.zeros(pl_pre.size, np.int64)
+    vals = [
+        (x_last[pl_pre] > t - T).astype(np.int64), x_tr[0, pl_pre].astype(np.int64), x_tr[1, pl_pre].astype(np.int64),
+        (y_last[pl_post] > t - T).astype(np.int64), y_tr[0, pl_post].astype(np.int64),
+        y_tr[1, pl_post].astype(np.int64), y_tr[2, pl_post].astype(np.int64), zero, zero,
+        w.astype(np.int64), d.astype(np.int64), tg.astype(np.int64),
+    ]
+    acc = np.zeros((3, pl_pre.size), np.int64)
+    for g in range(prof_epoch.size):
+        sel = due & (pl_prof == g)
+        if not sel.any():
+            continue
+        for k in range(3):
+            for p in range(prof_prod[g, k], prof_prod[g, k + 1]):
+                prod = np.full(pl_pre.size, prods[p, P_MANT], np.int64)
+                for f in range(prods[p, P_FLO], prods[p, P_FHI]):
+                    kind, c = facs[f, F_KIND], facs[f, F_CONST]
+                    if kind == KIND_CONST:
+                        prod = prod * c
+                        continue
+                    v = _var_numpy(facs[f, F_VAR], facs[f, F_K], vals, t, T)
+                    prod = prod * (np.sign(v) if kind == KIND_SGN else v + c)
+                acc[k] += np.where(sel, prod << prods[p, P_SHIFT], 0)
+    stoch = prof_round[pl_prof] != 0
+    ident = np.arange(pl_pre.size, dtype=np.int64)
+    pshift = fmts[pl_fmt, M_PSHIFT]
+    zeros = np.zeros_like(pshift)
+    dw = _round_numpy(acc[0], frac, pshift, stoch, keys[STREAM_W], ident)
+    dd = _round_numpy(acc[1], frac, zeros, stoch, keys[STREAM_D], ident)
+    dt = _round_numpy(acc[2], frac, zeros, stoch, keys[STREAM_T], ident)
+    w[:] = np.clip(vals[9] + dw, fmts[pl_fmt, M_WMIN], fmts[pl_fmt, M_WMAX])
+    d[:] = np.clip(vals[10] + dd, 0, max_delay)
+    tg[:] = np.clip(vals[11] + dt, tag_lo, tag_hi)
+
+
+def deliver_plastic_numpy(src, pl_ptr, pl_post, pl_fmt, w, d, fmts, ring, slot_base) -> int:
+    """Add each plastic synapse of every source in ``src`` to ring slot ``slot_base[d] + post``; returns events."""
+    j = np.concatenate([np.arange(pl_ptr[s], pl_ptr[s + 1]) for s in src]) if len(src) else np.zeros(0, np.int64)
+    j = j.astype(np.int64)
+    eff = shift_exponent(w[j], fmts[pl_fmt[j], M_WEXP])
+    np.add.at(ring, slot_base[d[j]] + pl_post[j], eff.astype(np.int32))
+    return int(j.size)
+
+
+# --------------------------------------------------------------------------- #
+# numba kernels                                                                 #
+# --------------------------------------------------------------------------- #
+@numba.njit(cache=True, inline="always")
+def _round(acc, frac, pshift, stoch, key, ident):  # pragma: no cover - jitted
+    mag = acc if acc > 0 else -acc
+    if stoch:
+        nb = frac + pshift
+        q = mag >> nb
+        fr = mag & ((np.int64(1) << nb) - 1)
+        if fr > 0:
+            h = draw_numba(key, ident)
+            if (h >> np.uint64(64 - nb)) < np.uint64(fr):
+                q += 1
+        c = q << pshift
+    else:
+        c = (((mag + (np.int64(1) << frac) - 1) >> frac) >> pshift) << pshift
+    return c if acc > 0 else -c
+
+
+@numba.njit(cache=True, inline="always")
+def _u(k, t, T):  # pragma: no cover - jitted
+    """uK over the epoch ending in step t: some step s in t-T+1..t has s % 2^K == 0."""
+    return np.int64(1) if (t & ((np.int64(1) << k) - 1)) < T else np.int64(0)
+
+
+@numba.njit(cache=True, nogil=True)
+def rule_numba(
+    t, keys, x_last, y_last, x_tr, y_tr, prof_epoch, prof_round, prof_prod, prods, facs, fmts,
+    pl_pre, pl_post, pl_prof, pl_fmt, w, d, tg, pl_ptr, post_ptr, post_idx, frac, max_delay, tag_lo, tag_hi, todo,
+) -> None:  # pragma: no cover - jitted
+    tmax = 0
+    sweep = False
+    for g in range(prof_epoch.shape[0]):
+        T = prof_epoch[g]
+        if (t + 1) % T != 0:
+            continue
+        tmax = max(tmax, T)
+        for p in range(prof_prod[g, 0], prof_prod[g, 3]):
+            if prods[p, P_DEP] == VAR_U and (t & ((np.int64(1) << prods[p, P_DEPK]) - 1)) < T:
+                sweep = True
+    if tmax == 0:
+        return
+    m = 0  # the synapses to evaluate go to todo[:m]
+    if sweep:
+        for j in range(pl_pre.shape[0]):
+            todo[m] = j
+            m += 1
+    else:
+        since = t - tmax  # in the widest due window: arrival step > since
+        for s in range(pl_ptr.shape[0] - 2):  # the last entry (unreached rows) never arrives
+            if x_last[s] > since:
+                for j in range(pl_ptr[s], pl_ptr[s + 1]):
+                    todo[m] = j
+                    m += 1
+        for c in range(post_ptr.shape[0] - 1):
+            if y_last[c] > since:
+                for i in range(post_ptr[c], post_ptr[c + 1]):
+                    j = post_idx[i]
+                    if x_last[pl_pre[j]] <= since:  # not listed above
+                        todo[m] = j
+                        m += 1
+    # the evaluation stays in this loop: a call per synapse would pass (and reference-count) every array
+    vals = np.zeros(16, np.int64)  # the synapse's variables by code (r0, r1 stay 0: no reward input)
+    for i in range(m):
+        j = todo[i]
+        g = pl_prof[j]
+        T = prof_epoch[g]
+        if (t + 1) % T != 0:
+            continue
+        pre, post = pl_pre[j], pl_post[j]
+        vals[0] = 1 if x_last[pre] > t - T else 0
+        vals[1] = x_tr[0, pre]
+        vals[2] = x_tr[1, pre]
+        vals[3] = 1 if y_last[post] > t - T else 0
+        vals[4] = y_tr[0, post]
+        vals[5] = y_tr[1, post]
+        vals[6] = y_tr[2, post]
+        vals[9] = w[j]
+        vals[10] = d[j]
+        vals[11] = tg[j]
+        for k in range(3):
+            acc = np.int64(0)
+            for p in range(prof_prod[g, k], prof_prod[g, k + 1]):
+                code = prods[p, P_DEP]
+                if (_u(prods[p, P_DEPK], t, T) if code == VAR_U else vals[code]) == 0:
+                    continue  # the dependency factor is 0: the product is 0
+                prod = prods[p, P_MANT]
+                for f in range(prods[p, P_FLO], prods[p, P_FHI]):
+                    kind = facs[f, F_KIND]
+                    if kind == KIND_CONST:
+                        prod *= facs[f, F_CONST]
+                        continue
+                    code = facs[f, F_VAR]
+                    v = _u(facs[f, F_K], t, T) if code == VAR_U else vals[code]
+                    if kind == KIND_SGN:
+                        prod *= 1 if v > 0 else (-1 if v < 0 else 0)
+                    else:
+                        prod *= v + facs[f, F_CONST]
+                acc += prod << prods[p, P_SHIFT]
+            if acc == 0:
+                continue
+            stoch = prof_round[g] != 0
+            if k == 0:
+                fm = pl_fmt[j]
+                nw = vals[9] + _round(acc, frac, fmts[fm, M_PSHIFT], stoch, keys[STREAM_W], j)
+                w[j] = min(max(nw, fmts[fm, M_WMIN]), fmts[fm, M_WMAX])
+            elif k == 1:
+                nd = vals[10] + _round(acc, frac, 0, stoch, keys[STREAM_D], j)
+                d[j] = min(max(nd, 0), max_delay)
+            else:
+                nt = vals[11] + _round(acc, frac, 0, stoch, keys[STREAM_T], j)
+                tg[j] = min(max(nt, tag_lo), tag_hi)
+
+
+@numba.njit(cache=True, nogil=True)
+def deliver_plastic_numba(src, pl_ptr, pl_post, pl_fmt, w, d, fmts, ring, slot_base) -> int:  # pragma: no cover
+    events = 0
+    for i in range(src.shape[0]):
+        s = src[i]
+        for j in range(pl_ptr[s], pl_ptr[s + 1]):
+            wexp = fmts[pl_fmt[j], M_WEXP]
+            wm = np.int64(w[j])
+            eff = wm << wexp if wexp >= 0 else wm >> -wexp
+            ring[slot_base[d[j]] + pl_post[j]] += eff
+        events += pl_ptr[s + 1] - pl_ptr[s]
+    return events

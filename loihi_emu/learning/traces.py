@@ -1,0 +1,100 @@
+"""Trace stages of the learning engine, each as a numba kernel and a numpy twin.
+
+Traces are unsigned ``trace_bits`` integers (0..127). x1, x2 live per source
+(``[2, n_src + 1]``: sources ``0 .. n_src - 1`` and one spare entry for
+plastic rows no route reaches, which never spikes), y1..y3 per compartment
+(``[3, n]``). A trace whose tau is 0 is off: its impulse is 0 and it stays 0.
+
+Stage ``impulse`` (reads: the sources that spiked in step t-1; sets: the
+arrival steps ``x_last``, ``y_last`` to t; increments, saturating: the
+traces). SEMANTICS-learning.md step 1: a spike of step t-1 arrives in step
+t, at the core, whatever its synaptic delay.
+
+Stage ``decay`` (reads and sets: every trace) ``x <- floor(x * (tau - 1) / tau)``
+in integers; with stochastic rounding the quotient rounds up with
+probability (remainder / tau), using the draw of (seed, step, trace stream,
+global id) from :mod:`loihi_emu.learning.random`:
+``up = ((draw >> 32) * tau) >> 32 < remainder``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from loihi_emu.learning.random import _mix_numpy, draw_numba
+
+
+def impulse_numpy(t, src, n_in, x_last, y_last, x_tr, x_imp, y_tr, y_imp, trace_max) -> None:
+    """src: int64 [k] sources that spiked in step t-1 (inputs ``< n_in``, compartment g as ``n_in + g``)."""
+    src = np.asarray(src, np.int64)
+    x_last[src] = t
+    x_tr[:, src] = np.minimum(x_tr[:, src] + x_imp[:, src], trace_max)
+    comp = src[src >= n_in] - n_in
+    y_last[comp] = t
+    y_tr[:, comp] = np.minimum(y_tr[:, comp] + y_imp[:, comp], trace_max)
+
+
+def _decay_rows_numpy(tr, tau, rnd, keys, stream0) -> None:
+    for k in range(tr.shape[0]):
+        v = tr[k].astype(np.int64)
+        ta = tau[k].astype(np.int64)
+        on = ta > 0
+        num = v * np.maximum(ta - 1, 0)
+        q = np.where(on, num // np.maximum(ta, 1), 0)
+        rem = num - q * np.maximum(ta, 1)
+        ids = np.arange(v.size, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            h = _mix_numpy(np.uint64(keys[stream0 + k]) + ids * np.uint64(0x9E3779B97F4A7C15))
+        u = ((h >> np.uint64(32)) * ta.astype(np.uint64)) >> np.uint64(32)
+        up = on & (rnd != 0) & (rem > 0) & (u < rem.astype(np.uint64))
+        tr[k] = (q + up).astype(tr.dtype)
+
+
+def decay_numpy(x_tr, x_tau, x_round, y_tr, y_tau, y_round, keys) -> None:
+    """Decay every trace once. keys: uint64 [8] stream keys of (seed, step); x uses streams 0, 1, y 2..4."""
+    _decay_rows_numpy(x_tr, x_tau, x_round, keys, 0)
+    _decay_rows_numpy(y_tr, y_tau, y_round, keys, 2)
+
+
+@numba.njit(cache=True, nogil=True)
+def impulse_numba(t, src, n_in, x_last, y_last, x_tr, x_imp, y_tr, y_imp, trace_max) -> None:  # pragma: no cover
+    for i in range(src.shape[0]):
+        s = src[i]
+        x_last[s] = t
+        for k in range(x_tr.shape[0]):
+            v = x_tr[k, s] + x_imp[k, s]
+            x_tr[k, s] = v if v < trace_max else trace_max
+        if s >= n_in:
+            c = s - n_in
+            y_last[c] = t
+            for k in range(y_tr.shape[0]):
+                v = y_tr[k, c] + y_imp[k, c]
+                y_tr[k, c] = v if v < trace_max else trace_max
+
+
+@numba.njit(cache=True, nogil=True)
+def _decay_rows(tr, tau, rnd, keys, stream0):  # pragma: no cover - jitted
+    for k in range(tr.shape[0]):
+        key = keys[stream0 + k]
+        for i in range(tr.shape[1]):
+            ta = np.int64(tau[k, i])
+            v = np.int64(tr[k, i])
+            if ta == 0 or v == 0:
+                tr[k, i] = 0
+                continue
+            num = v * (ta - 1)
+            q = num // ta
+            rem = num - q * ta
+            if rnd[i] != 0 and rem > 0:
+                h = draw_numba(key, i)
+                u = ((h >> np.uint64(32)) * np.uint64(ta)) >> np.uint64(32)
+                if u < np.uint64(rem):
+                    q += 1
+            tr[k, i] = q
+
+
+@numba.njit(cache=True, nogil=True)
+def decay_numba(x_tr, x_tau, x_round, y_tr, y_tau, y_round, keys) -> None:  # pragma: no cover - jitted
+    _decay_rows(x_tr, x_tau, x_round, keys, 0)
+    _decay_rows(y_tr, y_tau, y_round, keys, 2)

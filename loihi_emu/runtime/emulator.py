@@ -1,0 +1,280 @@
+"""The emulator: loads a board image and runs it in algorithmic timesteps.
+
+One step ``t`` (SEMANTICS.md §1) is two stages, ordered here and nowhere else:
+
+1. ``update`` reads and clears ring slot ``t mod D`` (the dendritic input of
+   step t), advances u, v and the refractory counters of every compartment,
+   and flags the spikes of step t;
+2. ``deliver`` adds, for every spike of step t (compartments and external
+   input axons alike), each synapse's weight to ring slot
+   ``(t + 1 + delay) mod D``, where it acts in step ``t + 1 + delay``.
+
+D = largest delay + 1 slots suffice: in step t slots t+1 .. t+D are pending
+and slot t was cleared by ``update``.
+
+With plastic synapses (:mod:`loihi_emu.learning.engine`) the step becomes:
+learning impulses and rule (for the spikes of step t-1), trace probes,
+trace decay, ``update``, ``deliver`` (static), plastic ``deliver`` (with the
+weights as this step's rule left them), then the end-of-step probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numba
+import numpy as np
+
+from loihi_emu.errors import InputError, LoihiError, WrapError
+from loihi_emu.image.core import Image
+from loihi_emu.learning.engine import LearningEngine
+from loihi_emu.learning.flat import flatten_learning
+from loihi_emu.runtime.flatten import flatten, release_freed_memory
+from loihi_emu.runtime.kernels import BACKENDS, WRAP_NAMES, step_numba
+from loihi_emu.runtime.probes import SYNAPSE_QUANTITIES, TRACE_QUANTITIES, Probe, ProbeData, normalize_probes
+from loihi_emu.runtime.progress import Progress
+
+
+class Emulator:
+    """Run a board image bit-exactly.
+
+    image: the board image. seed: the seed of every random choice (stochastic
+    rounding of learning profiles that ask for it; the CUBA core makes none).
+    probes: quantities to record, names ('spikes', 'u', 'v', traces 'x1',
+    'x2', 'y1'..'y3', plastic synapses 'w', 'wmant', 'delay', 'tag') or
+    :class:`Probe`.
+    strict: raise :class:`WrapError` on the first wrap of q, u or u2.
+    backend: 'numba' (fast) or 'numpy' (the reference twin, slow).
+    n_threads: threads (target blocks) of the numba step. Default: one
+    thread below ``PARALLEL_MIN_SYNAPSES`` synapses (thread start-up costs
+    more than it gains there), else numba's thread count. Never changes bits.
+    """
+
+    PARALLEL_MIN_SYNAPSES = 1_000_000
+
+    def __init__(
+        self,
+        image: Image,
+        seed: int = 0,
+        probes: Iterable[str | Probe] = ("spikes",),
+        strict: bool = False,
+        backend: str = "numba",
+        n_threads: int | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise LoihiError(f"unknown backend {backend!r}; choose from {sorted(BACKENDS)}")
+        # the emulator keeps no reference to the image: at run time only the
+        # flat arrays live (docs/emulator.md, "Run-time layout")
+        self.spec = image.spec
+        self._addresses = np.array([c.address for c in image.cores], np.int64).reshape(-1, 2)
+        self.seed = int(seed)
+        self.strict = bool(strict)
+        self.backend = backend
+        if n_threads is None:
+            big = image.n_synapses >= self.PARALLEL_MIN_SYNAPSES
+            n_threads = numba.get_num_threads() if big else 1
+        self.n_threads = max(1, int(n_threads))
+        plastic = flatten_learning(image)
+        self.net = flatten(image, self.n_threads if backend == "numba" else 1, plastic.n_slots if plastic else 1)
+        n = self.net.n
+        self.learning = LearningEngine(plastic, self.spec, self.seed, backend) if plastic else None
+        self._deliver, self._update = BACKENDS[backend]
+        n_plastic = plastic.n_plastic if plastic else 0
+        sizes = {"x1": self.net.n_in + n, "x2": self.net.n_in + n, **{q: n_plastic for q in SYNAPSE_QUANTITIES}}
+        self._probes = normalize_probes(probes, n, sizes)
+        self.data = ProbeData(self._probes, n, sizes)
+        self._want_traces = bool(self.data.quantities & set(TRACE_QUANTITIES))
+        self._want_synapses = bool(self.data.quantities & set(SYNAPSE_QUANTITIES))
+        self.u = np.zeros(n, np.int32)
+        self.v = np.zeros(n, np.int32)
+        self.refractory = np.zeros(n, np.int32)
+        self._ring = np.zeros(self.net.n_slots * n, np.int32)
+        self._spiked = np.zeros(n, np.uint8)
+        self._wraps = np.zeros(3, np.int64)
+        self._first_wrap = np.zeros((3, 2), np.int64)
+        self._src_buf = np.zeros(self.net.n_in + n, np.int64)
+        release_freed_memory()
+        self._recording = len(self.data) > 0
+        self.t = 0
+        self.synaptic_events = 0
+        self.spike_counts = np.zeros(n, np.int64)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n_compartments(self) -> int:
+        return self.net.n
+
+    @property
+    def n_inputs(self) -> int:
+        return self.net.n_in
+
+    @property
+    def wraps(self) -> dict[str, int]:
+        """Wrap-arounds counted so far, per quantity ('q', 'u', 'u2')."""
+        return {name: int(c) for name, c in zip(WRAP_NAMES, self._wraps)}
+
+    def plastic_synapses(self) -> dict[str, np.ndarray]:
+        """The plastic synapses in the stable order that 'w' probes and learning use.
+
+        Keys, each int64 [P]: 'source' (input i, or n_in + g for compartment
+        g; -1 for a row no route reaches), 'target' (global compartment),
+        'chip', 'core' (address of the holding core), 'synapse' (index in that
+        core's SynapseTable). Order: source, then target, then position in the row.
+        """
+        if self.learning is None:
+            z = np.zeros(0, np.int64)
+            return {k: z for k in ("source", "target", "chip", "core", "synapse")}
+        f = self.learning.flat
+        chips, idx = self._addresses[:, 0], self._addresses[:, 1]
+        return {
+            "source": np.where(f.pl_pre < f.n_src, f.pl_pre, -1), "target": f.pl_post.copy(),
+            "chip": chips[f.core_pos], "core": idx[f.core_pos], "synapse": f.core_syn.copy(),
+        }
+
+    def _learning_state(self, which: str) -> dict[str, np.ndarray]:
+        """Probe values of the learning quantities ('traces' or 'synapses'), also without plastic synapses."""
+        lrn, n_src, n = self.learning, self.net.n_in + self.net.n, self.net.n
+        if which == "traces":
+            if lrn is None:
+                return {"x1": np.full(n_src, -1, np.int32), "x2": np.full(n_src, -1, np.int32),
+                        **{q: np.full(n, -1, np.int32) for q in ("y1", "y2", "y3")}}
+            return lrn.traces()
+        if lrn is None:
+            z = np.zeros(0, np.int32)
+            return {q: z for q in SYNAPSE_QUANTITIES}
+        return {"w": lrn.effective_weights(), "wmant": lrn.w, "delay": lrn.d, "tag": lrn.tg}
+
+    def core_spike_counts(self) -> dict[tuple[int, int], int]:
+        """Spikes emitted so far, per (chip, core)."""
+        net = self.net
+        out = {(int(a), int(b)): 0 for a, b in self._addresses}
+        key = (net.chip.astype(np.int64) << 32) | net.core
+        keys, inv = np.unique(key, return_inverse=True)
+        counts = np.bincount(inv.ravel(), weights=self.spike_counts, minlength=keys.size)
+        for k, c in zip(keys, counts):
+            out[(int(k >> 32), int(k & 0xFFFFFFFF))] = int(c)
+        return out
+
+    # ------------------------------------------------------------------ inputs
+    def _input_schedule(self, steps: int, inputs) -> list[np.ndarray]:
+        """Per step of this run, the external input axons that spike."""
+        n_in = self.net.n_in
+        empty = np.zeros(0, np.int64)
+        if inputs is None:
+            return [empty] * steps
+        arr = np.asarray(inputs)
+        dense = arr.ndim == 2 and (arr.dtype.kind == "b" or arr.dtype == np.uint8 or (arr.shape[1] != 2 and arr.size))
+        if dense:
+            if arr.shape != (steps, n_in):
+                raise InputError(f"input spike array has shape {arr.shape}, expected [steps={steps}, n_axons={n_in}]")
+            if arr.dtype.kind not in "biu":
+                raise InputError(f"input spike array must be boolean or integer 0/1, got dtype {arr.dtype}")
+            bad = np.argwhere((arr < 0) | (arr > 1))
+            if bad.size:
+                raise InputError(f"input spike array [{bad[0][0]}, {bad[0][1]}] = {arr[tuple(bad[0])]}: expected 0 or 1")
+            return [np.flatnonzero(row).astype(np.int64) for row in arr]
+        if arr.size == 0 or (arr.ndim == 2 and arr.shape[1] == 2):
+            pairs = arr.reshape(-1, 2)
+            if pairs.size and pairs.dtype.kind not in "iu":
+                raise InputError(f"(step, axon) pairs must be integers, got dtype {pairs.dtype}")
+            pairs = pairs.astype(np.int64)
+            for col, name, hi in ((0, "step", steps), (1, "axon", n_in)):
+                bad = (pairs[:, col] < 0) | (pairs[:, col] >= hi)
+                if bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise InputError(
+                        f"input pair {i} = (step {pairs[i, 0]}, axon {pairs[i, 1]}): {name} outside 0..{hi - 1}"
+                    )
+            pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+            bounds = np.searchsorted(pairs[:, 0], np.arange(steps + 1))
+            return [np.unique(pairs[bounds[s] : bounds[s + 1], 1]) for s in range(steps)]
+        raise InputError(
+            f"inputs must be an array [steps={steps}, n_axons={n_in}] or (step, axon) pairs [k, 2]; got shape {arr.shape}"
+        )
+
+    # ------------------------------------------------------------------ running
+    def run(self, steps: int, inputs: np.ndarray | Sequence | None = None, progress: bool = False) -> None:
+        """Advance ``steps`` steps. ``inputs``: spikes of external axons for
+        these steps: a boolean or uint8 array ``[steps, n_axons]``, or integer
+        ``(step, axon)`` pairs ``[k, 2]`` with steps counted from the start of
+        this call (duplicates count once)."""
+        steps = int(steps)
+        if steps < 0:
+            raise InputError(f"steps must be >= 0, got {steps}")
+        schedule = self._input_schedule(steps, inputs)
+        bar = Progress(steps, enabled=progress)
+        for s in range(steps):
+            self._step(schedule[s])
+            bar.update(s + 1)
+        bar.close()
+
+    def step(self, inputs: Iterable[int] | None = None) -> np.ndarray:
+        """Advance one step; ``inputs`` lists the external axons spiking now.
+        Returns the global indices of the compartments that spiked."""
+        axons = np.asarray(list(inputs) if inputs is not None else [], np.int64)
+        if axons.size and (axons.min() < 0 or axons.max() >= self.net.n_in):
+            bad = int(axons[(axons < 0) | (axons >= self.net.n_in)][0])
+            raise InputError(f"input axon {bad} is outside 0..{self.net.n_in - 1}")
+        return self._step(np.unique(axons))
+
+    def _step(self, in_axons: np.ndarray) -> np.ndarray:
+        net, n, t, spec = self.net, self.net.n, self.t, self.spec
+        wraps_before = self._wraps.copy()
+        lrn = self.learning
+        state: dict[str, np.ndarray] = {}
+        if lrn is not None:
+            lrn.before_update(t, net.n_in)
+            if self._want_traces:
+                state.update({k: v.copy() for k, v in lrn.traces().items()})
+            lrn.decay()
+        elif self._want_traces:
+            state.update(self._learning_state("traces"))
+        if self.backend == "numba":
+            k, n_spk, events = step_numba(
+                t, in_axons, self._ring, net.n_slots, self.u, self.v, self.refractory, net.keep_u,
+                net.keep_v, net.vth, net.bias, net.refract, net.vmin, net.vmax, self._spiked, self._wraps,
+                self._first_wrap, self._src_buf, self.spike_counts, net.indptr, net.tgt_delay, net.weight,
+                net.fanout, spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
+            )
+            spike_idx = self._src_buf[k - n_spk : k] - net.n_in
+            src = self._src_buf[:k]
+        else:
+            slot = t % net.n_slots
+            self._update(
+                self._ring[slot * n : (slot + 1) * n], self.u, self.v, self.refractory, net.keep_u, net.keep_v,
+                net.vth, net.bias, net.refract, net.vmin, net.vmax, self._spiked, self._wraps, self._first_wrap,
+                spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
+            )
+            spike_idx = np.flatnonzero(self._spiked)
+            src = np.concatenate([in_axons, net.n_in + spike_idx])
+            self._deliver(src, net.indptr, net.tgt_delay, net.weight, self._ring, self._slot_base(t))
+            events = int(net.fanout[src].sum())
+            self.spike_counts[spike_idx] += 1
+        if lrn is not None:
+            events += lrn.deliver(src, self._ring, self._slot_base(t))
+        if self.strict and (self._wraps != wraps_before).any():
+            self._raise_wrap(t)
+        self.synaptic_events += int(events)
+        if self._recording:
+            state.update({"spikes": self._spiked, "u": self.u, "v": self.v})
+            if self._want_synapses:
+                state.update(self._learning_state("synapses"))
+            self.data.record(t, state, spike_idx)
+        self.t = t + 1
+        return spike_idx
+
+    def _slot_base(self, t: int) -> np.ndarray:
+        """int64 [D]: ring offset of the step that delay d reaches from step t (step t + 1 + d)."""
+        net = self.net
+        return ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * net.n
+
+    def _raise_wrap(self, t: int) -> None:
+        bits = {"q": self.spec.q_bits, "u": self.spec.u_bits, "u2": self.spec.u_bits}
+        for k, name in enumerate(WRAP_NAMES):
+            g = int(self._first_wrap[k, 0])
+            if g >= 0:
+                net = self.net
+                raise WrapError(
+                    name, t, int(net.chip[g]), int(net.core[g]), int(net.local[g]), g,
+                    int(self._first_wrap[k, 1]), bits[name],
+                )
