@@ -2,8 +2,8 @@
 
 Every other module reads these numbers from a :class:`HardwareSpec` (usually
 :data:`LOIHI1`); none writes them as literals. Each field says its unit and its
-source: ``SEM §n`` is ``shared/SEMANTICS.md``, ``SEM-L`` is
-``shared/SEMANTICS-learning.md``, ``ours`` marks a choice of this project's
+source: ``SEM §n`` is a section of ``docs/semantics.md`` (§1 one timestep,
+§2 fixed-point fields, §3 limits), ``SEM-L`` its learning section, ``ours`` marks a choice of this project's
 microcode or runtime where the chip documentation gives no number.
 """
 
@@ -216,6 +216,6 @@ LOIHI1 = HardwareSpec(
     plastic_mixed_wmant_max=254,
     learning_rounding_modes=2,
 )
-"""Loihi 1, as SEMANTICS.md §2-3 and SEMANTICS-learning.md state it."""
+"""Loihi 1, as docs/semantics.md states it (fields, limits, learning)."""
 
 SPECS = {LOIHI1.name: LOIHI1}

@@ -13,8 +13,8 @@ from loihi_emu.hw import LOIHI1, signed_range
 from microcode import Factor, Product, Program, Rule, format_program, normalize_scale, parse
 from microcode.errors import RuleLimitError, RuleRangeError, RuleSyntaxError
 
-VECTORS = Path("/work/shared/vectors/learning")
-VECTOR_FILES = sorted(VECTORS.glob("*.npz")) if VECTORS.is_dir() else []
+VECTORS = Path(__file__).resolve().parent / "vectors" / "learning"
+VECTOR_FILES = sorted(VECTORS.glob("*.npz"))
 
 
 def _as_meta(program: Program) -> list[dict]:
@@ -23,7 +23,6 @@ def _as_meta(program: Program) -> list[dict]:
              "factors": [[f.variable, f.constant] for f in p.factors]} for p in program.rule("dw").products]
 
 
-@pytest.mark.skipif(not VECTOR_FILES, reason="shared learning vectors not available")
 @pytest.mark.parametrize("path", VECTOR_FILES, ids=lambda p: p.stem)
 def test_vector_rule_parses_to_its_rule_products(path: Path) -> None:
     with np.load(path, allow_pickle=False) as data:

@@ -358,11 +358,9 @@ def compare(
     seed: the emulator's seed. vr_tau: van Rossum time constant (steps).
     vp_cost: Victor-Purpura cost per step of shift. learning: float settings
     of plastic projections (:class:`FloatLearning`, default: the projections'
-    own traces). Plastic networks get the float weight change per projection;
-    when the compiled image holds the plastic synapses, both runs learn and
-    the report gives the RMS of fixed minus float weights at the end; when it
-    does not (a compiler without learning lowering), both runs use static
-    weights for the spike comparison and a note says so.
+    own traces). In plastic networks both runs learn, and the report gives per
+    projection the float weight change and the RMS of fixed minus float
+    weights at the end.
     """
     net = as_network(network)
     steps = int(steps)
@@ -371,23 +369,14 @@ def compare(
     x = input_spikes(net, steps, inputs)
     fixed = fixed_run(net, steps, x, seed, placement)
     plastic_net = any(p.learning_rule is not None for p in net.projections)
-    both_learn = plastic_net and fixed.plastic_w is not None
     t0 = time.perf_counter()
-    sim = float_run(net, steps, x, plastic=both_learn, learning=learning)
+    sim = float_run(net, steps, x, plastic=plastic_net, learning=learning)
     secs = dict(fixed.seconds, float=time.perf_counter() - t0)
     report = build_report(net, steps, seed, fixed.report, sim.data["spikes"], sim.data["v"], fixed.spikes, fixed.v,
                           fixed.wraps, fixed.warnings, vr_tau, vp_cost, worst_k)
     report.seconds.update(secs)
     if plastic_net:
-        t0 = time.perf_counter()
-        if not both_learn:
-            sim = float_run(net, steps, x, plastic=True, learning=learning)
-            report.notes.append(
-                "the compiled image has no plastic synapses (the compiler does not lower learning rules): spikes "
-                "are compared with static weights on both sides; the weight trajectory is the float reference's "
-                "alone")
-        report.plastic = _plastic_rows(net, sim, fixed if both_learn else None)
-        report.seconds["float learning"] = time.perf_counter() - t0
+        report.plastic = _plastic_rows(net, sim, fixed)
     return report
 
 
