@@ -34,7 +34,6 @@ from loihi_emu.image.core import SIGN_MIXED, TRACES, Image
 from loihi_emu.image.profiles import LearningProfile
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.runtime.emulator import Emulator
-from microcode import format_program
 from microcode.ir import Factor, Product, Program, Rule
 
 FORMAT = "loihi-vec/1"
@@ -193,13 +192,14 @@ def _learning_args(path: str, meta: dict, a: dict[str, np.ndarray], spec: Hardwa
         else:  # static: the effective weight keeps every mantissa bit, as the file's syn_w does
             wbits[sel] = spec.max_weight_bits - int(sign[sel][0] != SIGN_MIXED)
     rule = str(meta.get("rule", ""))
-    text = _rule_text(meta, path) if meta.get("rule_products") else (rule if "=" in rule else f"dw = {rule}")
     rounding = str(meta.get("rounding", "det"))
+    settings = dict(traces=meta.get("traces", {}), epoch=int(meta.get("learning_epoch", 1)),
+                    rounding="stochastic" if rounding.startswith("stoch") else "det", spec=spec)
     try:
-        profile = LearningProfile.from_rule(
-            text, traces=meta.get("traces", {}), epoch=int(meta.get("learning_epoch", 1)),
-            rounding="stochastic" if rounding.startswith("stoch") else "det", spec=spec,
-        )
+        if meta.get("rule_products"):
+            profile = LearningProfile.from_program(_rule_program(meta, path), **settings)
+        else:
+            profile = LearningProfile.from_rule(rule if "=" in rule else f"dw = {rule}", **settings)
     except (ValueError, KeyError, TypeError) as exc:
         raise ImageFileError(f"{path}: learning rule {rule!r} or its traces are invalid ({exc})") from None
     pre, post = a["syn_pre"].astype(np.int64), a["syn_post"].astype(np.int64)
@@ -214,8 +214,8 @@ def _learning_args(path: str, meta: dict, a: dict[str, np.ndarray], spec: Hardwa
                 learning_profiles=[profile], _syn=syn)
 
 
-def _rule_text(meta: dict, path: str) -> str:
-    """Canonical ``dw = ...`` text of ``meta["rule_products"]``, the structured (unambiguous) form of the rule.
+def _rule_program(meta: dict, path: str) -> Program:
+    """The rule IR of ``meta["rule_products"]``, the structured (unambiguous) form of the rule.
 
     Each product is ``{"scale_mant", "scale_exp", "factors": [[variable, constant], ...]}``
     meaning ``scale_mant * 2^scale_exp * prod(variable + constant)``; a factor
@@ -232,7 +232,7 @@ def _rule_text(meta: dict, path: str) -> str:
                 else:
                     factors.append(Factor(str(var), int(const), "bracket" if int(const) else "var"))
             products.append(Product(int(p["scale_mant"]), int(p["scale_exp"]), tuple(factors)))
-        return format_program(Program((Rule("dw", tuple(products)),)))
+        return Program((Rule("dw", tuple(products)),))
     except (KeyError, TypeError, ValueError) as exc:
         raise ImageFileError(f"{path}: meta['rule_products'] is malformed ({exc})") from None
 

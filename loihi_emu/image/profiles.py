@@ -16,7 +16,7 @@ import numpy as np
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import ROUND_DETERMINISTIC, ROUND_STOCHASTIC, TRACES, LearningProfileTable
-from microcode import assemble, parse
+from microcode import Program, assemble, parse
 
 ROUNDING_NAMES = {"det": ROUND_DETERMINISTIC, "stochastic": ROUND_STOCHASTIC}
 
@@ -56,8 +56,19 @@ class LearningProfile:
 
         traces: name -> (impulse, tau) or {"imp": impulse, "tau": tau}.
         """
+        return cls.from_program(parse(text, spec=spec), traces, epoch, rounding, spec)
 
-        code = assemble(parse(text, spec=spec), spec).to_bytes()
+    @classmethod
+    def from_program(
+        cls,
+        program: Program,
+        traces: Mapping[str, tuple[int, int] | Mapping[str, int]] | None = None,
+        epoch: int = 1,
+        rounding: str = "det",
+        spec: HardwareSpec = LOIHI1,
+    ) -> LearningProfile:
+        """Assemble a checked rule :class:`microcode.Program` (the IR, no text round trip)."""
+        code = assemble(program, spec).to_bytes()
         items = []
         for name, val in (traces or {}).items():
             imp, tau = (val["imp"], val["tau"]) if isinstance(val, Mapping) else val

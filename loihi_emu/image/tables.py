@@ -382,12 +382,18 @@ class LearningProfileTable(Table):
         return tuple(int(getattr(self, f"{tr}_{k}")[i]) for tr in TRACES for k in ("impulse", "tau"))
 
     def program(self, i: int):
-        """Profile ``i``'s rules as a :class:`microcode.Program` (decoded from its bytes)."""
+        """Profile ``i``'s rules as a :class:`microcode.Program`, decoded once when the table was built."""
+        return self._programs[int(i)]
 
-        try:
-            return disassemble(self.microcode(i), self.spec)
-        except RuleError as exc:
-            raise ImageError(f"{self.where}{self.table_name}.code of profile {i}: bad microcode ({exc})") from None
+    def _decode(self, n: int) -> None:
+        """Decode every profile's microcode once; everything downstream reads ``program(i)``."""
+        programs = []
+        for i in range(n):
+            try:
+                programs.append(disassemble(self.microcode(i), self.spec))
+            except RuleError as exc:
+                raise ImageError(f"{self.where}{self.table_name}.code of profile {i}: bad microcode ({exc})") from None
+        object.__setattr__(self, "_programs", tuple(programs))
 
     def check(self) -> None:
         s, w, t = self.spec, self.where, self.table_name
@@ -400,8 +406,7 @@ class LearningProfileTable(Table):
         for tr in TRACES:
             check_range(w, t, f"{tr}_impulse", getattr(self, f"{tr}_impulse"), 0, s.trace_impulse_max)
             check_range(w, t, f"{tr}_tau", getattr(self, f"{tr}_tau"), 0, s.trace_tau_max, " steps (0 = off)")
-        for i in range(n):
-            self.program(i)
+        self._decode(n)
 
     @classmethod
     def empty(cls, **kw) -> LearningProfileTable:
