@@ -30,7 +30,7 @@ import numpy as np
 from loihi_emu.errors import ImageError, ImageFileError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.build import build_image
-from loihi_emu.image.core import SIGN_MIXED, TRACES, Image
+from loihi_emu.image.core import REGISTERS, SIGN_MIXED, TRACES, Image
 from loihi_emu.image.profiles import LearningProfile
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.runtime.emulator import Emulator
@@ -42,7 +42,7 @@ PROBE_OF = {"out_spikes": "spikes", "out_u": "u", "out_v": "v", **{f"out_{t}": t
 SYNAPSE_ARRAYS = ("out_w", "out_wmant") + tuple(f"out_{t}_syn" for t in TRACES)
 LEARNING_ARRAYS = tuple(f"out_{t}" for t in TRACES) + SYNAPSE_ARRAYS
 _REQUIRED = (
-    "decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract", "vmin", "vmax",
+    *REGISTERS,
     "syn_pre", "syn_post", "syn_wmant", "syn_wexp", "syn_delay", "in_spikes",
 )
 

@@ -21,11 +21,12 @@ import numpy as np
 from compiler.errors import LearningError, LearningRuleError, ParameterError, ShapeError
 from compiler.network.encoders import Encoder, stable_id
 from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.core import COMPARTMENT_TRACES, SOURCE_TRACES, TRACES
 from loihi_emu.image.profiles import LearningProfile
 from microcode import Program, RuleError, assemble, parse
 
 SIGN_MODE_NAMES = ("mixed", "excitatory", "inhibitory")
-TRACE_NAMES = ("x1", "x2", "y1", "y2", "y3")  # the order of loihi_emu.image.core.TRACES
+TRACE_NAMES = TRACES
 
 
 def per_compartment(owner: str, name: str, value, size: int, *, integer: bool = False) -> np.ndarray:
@@ -278,12 +279,12 @@ class Projection:
     def x_settings(self) -> tuple:
         """What a source's presynaptic traces follow: (x1, x2 (impulse, tau), rounding); (0, 0) = off."""
         tr = self.traces or {}
-        return tuple(tr.get(n, (0, 0)) for n in ("x1", "x2")) + (bool(self.stochastic_rounding),)
+        return tuple(tr.get(n, (0, 0)) for n in SOURCE_TRACES) + (bool(self.stochastic_rounding),)
 
     def y_settings(self) -> tuple:
         """What a target compartment's postsynaptic traces follow: (y1, y2, y3 (impulse, tau), rounding)."""
         tr = self.traces or {}
-        return tuple(tr.get(n, (0, 0)) for n in ("y1", "y2", "y3")) + (bool(self.stochastic_rounding),)
+        return tuple(tr.get(n, (0, 0)) for n in COMPARTMENT_TRACES) + (bool(self.stochastic_rounding),)
 
     def _check_learning(self) -> None:
         """Validate and normalise the learning fields; build the learning profile (see the class doc)."""

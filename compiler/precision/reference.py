@@ -41,11 +41,12 @@ from compiler.errors import CompilerError
 from compiler.network.model import Network
 from compiler.network.population import InputPopulation
 from compiler.passes.quantize import quantize_network
+from loihi_emu.image.core import TRACES
 from loihi_emu.runtime.probes import Probe, ProbeData, normalize_probes
 from microcode import parse
 
 FLOAT_QUANTITIES = ("spikes", "u", "v", "w")
-TRACE_NAMES = ("x1", "x2", "y1", "y2", "y3")
+TRACE_NAMES = TRACES
 
 
 class FloatReferenceError(CompilerError):

@@ -8,14 +8,17 @@ and the file format (:mod:`.file`). Nothing here imports numba.
 
 from loihi_emu.image.build import COMPARTMENT_FIELDS, build_image
 from loihi_emu.image.core import (
+    COMPARTMENT_TRACES,
     CORE_TABLES,
     OPTIONAL_TABLES,
+    REGISTERS,
     ROUND_DETERMINISTIC,
     ROUND_STOCHASTIC,
     SIGN_EXCITATORY,
     SIGN_INHIBITORY,
     SIGN_MIXED,
     SIGN_MODES,
+    SOURCE_TRACES,
     TRACES,
     CompartmentTable,
     Core,
@@ -30,7 +33,7 @@ from loihi_emu.image.limits import CoreUsage, usage, validate
 from loihi_emu.image.profiles import LearningProfile, learning_table
 
 __all__ = [
-    "COMPARTMENT_FIELDS", "CORE_TABLES", "OPTIONAL_TABLES", "ROUND_DETERMINISTIC", "ROUND_STOCHASTIC",
+    "COMPARTMENT_FIELDS", "COMPARTMENT_TRACES", "CORE_TABLES", "REGISTERS", "SOURCE_TRACES", "OPTIONAL_TABLES", "ROUND_DETERMINISTIC", "ROUND_STOCHASTIC",
     "SIGN_EXCITATORY", "SIGN_INHIBITORY", "SIGN_MIXED", "SIGN_MODES", "TRACES", "CompartmentTable", "Core",
     "CoreUsage", "Image", "LearningProfile", "LearningProfileTable", "RouteTable", "SynapseFormatTable",
     "SynapseTable", "build_image", "learning_table", "load", "save", "usage", "validate",

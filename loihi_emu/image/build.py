@@ -22,6 +22,7 @@ import numpy as np
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import (
+    REGISTERS,
     SIGN_MIXED,
     CompartmentTable,
     Core,
@@ -32,7 +33,7 @@ from loihi_emu.image.core import (
 )
 from loihi_emu.image.profiles import LearningProfile, learning_table
 
-COMPARTMENT_FIELDS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract", "vmin", "vmax")
+COMPARTMENT_FIELDS = REGISTERS  # the register arrays build_image takes
 
 
 def _int_array(name: str, value, n: int) -> np.ndarray:

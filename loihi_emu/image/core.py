@@ -35,14 +35,17 @@ import numpy as np
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.tables import (  # noqa: F401  (re-exported: the image's public vocabulary)
+    COMPARTMENT_TRACES,
     CORE_TABLES,
     OPTIONAL_TABLES,
+    REGISTERS,
     ROUND_DETERMINISTIC,
     ROUND_STOCHASTIC,
     SIGN_EXCITATORY,
     SIGN_INHIBITORY,
     SIGN_MIXED,
     SIGN_MODES,
+    SOURCE_TRACES,
     TABLE_CLASSES,
     TRACES,
     CompartmentTable,

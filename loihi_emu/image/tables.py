@@ -19,6 +19,12 @@ from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from microcode import RuleError, disassemble
 
+# The CUBA registers of a compartment, in table order (the one list of them).
+REGISTERS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract", "vmin", "vmax")
+# The learning traces: x1, x2 per source, y1..y3 per compartment (the one list of them).
+TRACES = ("x1", "x2", "y1", "y2", "y3")
+SOURCE_TRACES, COMPARTMENT_TRACES = TRACES[:2], TRACES[2:]
+
 SIGN_MIXED, SIGN_EXCITATORY, SIGN_INHIBITORY = 1, 2, 3
 SIGN_MODES = {SIGN_MIXED: "mixed", SIGN_EXCITATORY: "excitatory", SIGN_INHIBITORY: "inhibitory"}
 
@@ -143,11 +149,7 @@ class CompartmentTable(Table):
     vmax: np.ndarray
     global_index: np.ndarray
 
-    DTYPES: ClassVar[dict[str, str]] = {
-        "decay_u_reg": "int32", "decay_v": "int32", "vth_mant": "int32", "bias_mant": "int32",
-        "bias_exp": "int32", "refract": "int32", "vmin": "int32", "vmax": "int32",
-        "global_index": "int64",
-    }
+    DTYPES: ClassVar[dict[str, str]] = {**dict.fromkeys(REGISTERS, "int32"), "global_index": "int64"}
 
     @property
     def n(self) -> int:
@@ -329,8 +331,6 @@ class RouteTable(Table):
         return cls(np.zeros(n_sources + 1, np.int64), z, z, z, **kw)
 
 
-TRACES = ("x1", "x2", "y1", "y2", "y3")
-"""Trace names: x1, x2 per source (presynaptic), y1..y3 per compartment (postsynaptic)."""
 ROUND_DETERMINISTIC, ROUND_STOCHASTIC = 0, 1
 
 

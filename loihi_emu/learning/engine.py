@@ -23,6 +23,7 @@ import numpy as np
 
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import HardwareSpec
+from loihi_emu.image.core import SOURCE_TRACES
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.learning.flat import M_WEXP, FlatLearning
 from loihi_emu.learning.random import keys_for_step
@@ -111,7 +112,7 @@ class LearningEngine:
         """Current traces: 'x1', 'x2' int32 [n_src], 'y1'..'y3' int32 [n]; -1 where a trace is off."""
         f = self.flat
         out = {}
-        for k, name in enumerate(("x1", "x2")):
+        for k, name in enumerate(SOURCE_TRACES):
             out[name] = np.where(f.x_tau[k, :-1] > 0, self.x_tr[k, :-1], -1)
         for k, name in enumerate(("y1", "y2", "y3")):
             out[name] = np.where(f.y_tau[k] > 0, self.y_tr[k], -1)

@@ -28,7 +28,7 @@ import numpy as np
 
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import HardwareSpec
-from loihi_emu.image.core import TRACES, Image
+from loihi_emu.image.core import SOURCE_TRACES, TRACES, Image
 from microcode.ir import u_index
 
 VAR_CODES = {"x0": 0, "x1": 1, "x2": 2, "y0": 3, "y1": 4, "y2": 5, "y3": 6, "r0": 7, "r1": 8, "w": 9, "d": 10, "t": 11}
@@ -228,7 +228,7 @@ def flatten_learning(image: Image) -> FlatLearning | None:
     x_round = np.zeros(n_src + 1, np.uint8)
     first = pl_ptr[:-1][np.diff(pl_ptr) > 0]
     src_has = pre[first]
-    for i, name in enumerate(("x1", "x2")):
+    for i, name in enumerate(SOURCE_TRACES):
         x_imp[i, src_has] = tr[name][pl["prof"][first], 0]
         x_tau[i, src_has] = tr[name][pl["prof"][first], 1]
     x_round[src_has] = rows_arr[pl["prof"][first], 1]

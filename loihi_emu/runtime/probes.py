@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from loihi_emu.errors import ProbeError
+from loihi_emu.image.core import SOURCE_TRACES, TRACES
 
 COMPARTMENT_QUANTITIES = ("spikes", "u", "v", "y1", "y2", "y3")
-SOURCE_QUANTITIES = ("x1", "x2")
+SOURCE_QUANTITIES = SOURCE_TRACES
 SYNAPSE_QUANTITIES = ("w", "wmant", "delay", "tag")
-TRACE_QUANTITIES = ("x1", "x2", "y1", "y2", "y3")
+TRACE_QUANTITIES = TRACES
 QUANTITIES = COMPARTMENT_QUANTITIES + SOURCE_QUANTITIES + SYNAPSE_QUANTITIES
 
 
