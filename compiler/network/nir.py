@@ -12,8 +12,8 @@ framework's are handled here:
   from a layer of lag ``Ls`` into one of lag ``Ln`` gets the synaptic delay
   ``Ln - Ls - 1 + d`` (``d``: the graph's own delay in steps), so every
   layer runs exactly its lag behind the producer. A recurrent edge (found by
-  a depth-first search from the inputs) carries the previous step: delay
-  ``Ln - Ls + d``. Where that is negative (a loop through several layers)
+  a depth-first search from the inputs) carries the previous step unless a
+  Delay node on it already does: delay ``Ln - Ls - 1 + max(d, 1)``. Where that is negative (a loop through several layers)
   the import is not exact and the report says so.
 * **Biases.** Affine biases and leak drives must start at the layer's
   producer step 0, i.e. at Loihi step ``lag``. They enter through one
@@ -44,7 +44,6 @@ from compiler.network.nir_result import Layer, NIRImport, NIRReport
 from loihi_emu.hw import LOIHI1, HardwareSpec
 
 META_DT = "loihi_emu_dt"  # graph metadata written by compiler.nir_export.to_nir
-META_REFRACTORY = "loihi_refractory"  # node metadata: the refractory register of an exported population
 
 
 def _meta_value(v):
@@ -224,9 +223,6 @@ def from_nir(
     plans: dict[str, NeuronPlan] = {}
     for n in neurons:
         plans[n] = plan_neuron(n, flat.type_name[n], flat.nodes[n], shapes[n], dt, conv, reset, spec)
-        ref = (getattr(flat.nodes[n], "metadata", None) or {}).get(META_REFRACTORY)
-        if ref is not None and plans[n].spiking:
-            plans[n].refractory = int(np.asarray(ref).ravel()[0])
     exprs = _Exprs(flat, shapes, maps)
     incoming = {n: exprs.input(n) for n in neurons}
     inputs = flat.inputs
@@ -246,7 +242,8 @@ def from_nir(
         lag[n] = max(cands)
     rows: list[ReportRow] = []
     notes: list[str] = []
-    net = Network(name or (Path(source).stem if isinstance(source, (str, os.PathLike)) else "nir"), spec)
+    default = Path(source).stem if isinstance(source, (str, os.PathLike)) else str(meta.get("loihi_emu_network", "nir"))
+    net = Network(name or default, spec)
     for n in inputs:
         net.add_input(n, _size(shapes[n]))
     consts = {}
@@ -285,7 +282,8 @@ def from_nir(
         p = plans[n]
         for s, t in incoming[n][0].items():
             is_back = (s, n) in back
-            d = lag[n] - lag[s] - 1 + t.d + (1 if is_back else 0)
+            # a recurrent edge carries the previous step unless a Delay node on the loop already does
+            d = lag[n] - lag[s] - 1 + (np.maximum(t.d, 1) if is_back else t.d)
             if (d < 0).any():
                 notes.append(f"inexact: {'recurrent ' if is_back else ''}edge {s!r} -> {n!r} needs delay "
                              f"{int(d.min())} steps on Loihi (a loop through several layers); it arrives "

@@ -61,6 +61,7 @@ CONVENTIONS = {
                                 "Norse with an exporter that writes taus in seconds"),
 }
 RESETS = ("zero", "subtract")
+META_REFRACTORY = "loihi_refractory"  # node metadata (written by compiler.to_nir): the refractory register
 
 
 @dataclass
@@ -90,7 +91,7 @@ class NeuronPlan:
     tau_u: np.ndarray
     tau_v: np.ndarray
     vth: np.ndarray | None  # None: non-spiking, set from the inputs by the importer
-    refractory: int
+    refractory: int | np.ndarray
     gain: np.ndarray
     v_const: np.ndarray
     v_offset: np.ndarray
@@ -113,7 +114,8 @@ def fmt(a) -> str:
     if a.size == 0:
         return "[]"
     lo, hi = float(a.min()), float(a.max())
-    val = f"{lo:.6g}" if lo == hi or not np.isfinite(lo - hi) else f"{lo:.6g}..{hi:.6g}"
+    same = f"{lo:.6g}" == f"{hi:.6g}"
+    val = f"{lo:.6g}" if same else f"{lo:.6g}..{hi:.6g}"
     return val if a.size == 1 else f"{val} (x{a.size})"
 
 
@@ -227,9 +229,14 @@ def plan_neuron(name: str, t: str, node, shape: tuple[int, ...], dt: float, conv
                 f"can carry the v it had above the threshold; import with reset='zero' to approximate it "
                 f"(docs/nir.md measures the cost)", name)
         refractory = conv.cuba_zero_refractory if t == "CubaLIF" else 1
+        ref = (getattr(node, "metadata", None) or {}).get(META_REFRACTORY)
+        if ref is not None:
+            r_arr = np.asarray(ref).ravel().astype(np.int64)
+            refractory = r_arr if r_arr.size == n else int(r_arr[0])
+            notes.append(f"refractory {fmt(r_arr)} from the node's metadata ({META_REFRACTORY})")
         rows.append(ReportRow(name, f"v_threshold = {fmt(thr)}", f"vth = {fmt(vth)} (model units)"))
-        rows.append(ReportRow(name, f"reset '{reset}' to v_reset", f"reset to 0, refractory {refractory}",
-                              note="exact" if refractory == 1 else "snnTorch Synaptic holds v at 0 for one step"))
+        rows.append(ReportRow(name, f"reset '{reset}' to v_reset", f"reset to 0, refractory {fmt(refractory)}",
+                              note="exact" if np.all(np.asarray(refractory) == 1) else "v held at 0 after the spike"))
         if vreset.any():
             notes.append("v is shifted by v_reset: it starts at v_reset (0 in the compartment), exact for Norse "
                          "when v_reset == v_leak")
