@@ -66,7 +66,8 @@ def infer_shapes(flat: FlatGraph, dt: float) -> tuple[dict[str, tuple[int, ...]]
         known = [shapes[p] for p in flat.preds(n) if p in shapes]
         return known[0] if known else None
 
-    for _ in range(len(flat.nodes) + 1):
+    fallback = False
+    for _ in range(2 * len(flat.nodes) + 2):
         changed = False
         for n in flat.nodes:
             if n in shapes:
@@ -76,10 +77,11 @@ def infer_shapes(flat: FlatGraph, dt: float) -> tuple[dict[str, tuple[int, ...]]
                 s = own_shape(flat, n)
                 if s is None:
                     raise NIRError(f"Input node {n!r} has no shape", n)
-            elif k == "neuron":
-                s = own_shape(flat, n) or from_preds(n)
-                if s is None and not flat.preds(n):
-                    s = (1,)
+            elif k == "neuron":  # the input's shape (e.g. [C, H, W]) when it has the neuron's size, else its own
+                own, ins = own_shape(flat, n), from_preds(n)
+                s = ins if ins is not None and (own is None or _size(ins) == _size(own)) else None
+                if s is None and (fallback or not flat.preds(n)):
+                    s = own or (None if flat.preds(n) else (1,))
             elif k == "output":
                 s = from_preds(n)
             else:
@@ -91,8 +93,12 @@ def infer_shapes(flat: FlatGraph, dt: float) -> tuple[dict[str, tuple[int, ...]]
             if s is not None:
                 shapes[n] = tuple(int(v) for v in s)
                 changed = True
-        if not changed:
+        if changed:
+            fallback = False
+        elif fallback:
             break
+        else:
+            fallback = True
     for n in flat.nodes:
         if n not in shapes:
             raise NIRError(f"node {n!r} ({flat.type_name[n]}): cannot infer its shape (no Input reaches it)", n)

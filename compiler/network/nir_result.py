@@ -176,8 +176,8 @@ class NIRImport:
         Emulator / FloatSimulator (``.data``), a probe-data mapping
         (``data["spikes"]`` over all compartments, or ``data[pop]``), or an
         array ``[steps, n_compartments]`` / ``[steps, layer size]``. node: an
-        Output node (default: the only one) or any layer. The first ``lag``
-        Loihi steps are dropped, so ``T = steps - lag``.
+        Output node (default: the only one) or any layer. The layer's own lag
+        is dropped and every layer gives ``T = steps - imp.lag`` steps.
         """
         layer, shape = self._layer_of_output(node)
         qty = "spikes" if layer.spiking else "v"
@@ -185,7 +185,8 @@ class NIRImport:
         if arr.ndim != 2 or arr.shape[1] != layer.size:
             raise NIRError(f"layer {layer.node!r}: recorded array has shape {list(arr.shape)}, expected "
                            f"[steps, {layer.size}] (or all {self.network.n_compartments} compartments)", layer.node)
-        out = arr[layer.lag :]
+        t = max(arr.shape[0] - self.lag, 0)
+        out = arr[layer.lag : layer.lag + t]
         if qty == "v":
             out = out.astype(np.float64) + self._v_offset.get(layer.node, 0.0)
         return out.reshape(out.shape[0], *shape)
@@ -196,7 +197,7 @@ class NIRImport:
         fn = getattr(result, "spikes", None)
         if qty == "spikes" and callable(fn):
             return np.asarray(fn(pop))
-        data = getattr(result, "data", result)
+        data = result if isinstance(result, (np.ndarray, list)) else getattr(result, "data", result)
         if not isinstance(data, np.ndarray) and hasattr(data, "__getitem__"):
             for key in ((pop, qty), pop if qty == "spikes" else None, qty):
                 if key is None:
