@@ -12,7 +12,10 @@ Delay((delay + 1) dt) -> Linear -> post`` (one branch per distinct delay):
 the NIR graph means exactly what the chip computes, and importing it back
 (:func:`compiler.from_nir`, which reads ``dt`` from the graph's metadata)
 keeps every spike. A refractory register other than 1 is kept in the node's
-metadata (``loihi_refractory``), which other NIR tools ignore.
+metadata (``loihi_refractory``), which other NIR tools ignore; so is an
+input population that spikes every step (a rate-1 encoder, such as the bias
+axon of an imported network: ``loihi_always_on``). Other encoders are not
+exported: their Input nodes take spikes from the caller.
 
 quantized=True writes the values the chip computes instead of the float
 ones: decays from the registers, thresholds, biases and weights from their
@@ -27,9 +30,10 @@ import warnings
 import numpy as np
 
 from compiler.errors import NIRError, QuantizationWarning
+from compiler.network.encoders import RateEncoder
 from compiler.network.model import Network
 from compiler.network.netfile import load_network
-from compiler.network.nir import META_DT
+from compiler.network.nir import META_ALWAYS_ON, META_DT
 from compiler.network.nir_graph import import_nir
 from compiler.network.nir_neurons import META_REFRACTORY
 from compiler.network.population import Population
@@ -109,7 +113,8 @@ def to_nir(network: Network | str | os.PathLike, quantized: bool = False, dt: fl
     nodes, edges = {}, []
     for p in net.inputs:
         _check_name(p.name)
-        nodes[p.name] = nir.Input(input_type=np.array([p.size]))
+        on = isinstance(p.encoder, RateEncoder) and bool((p.encoder.intensity >= 1).all())
+        nodes[p.name] = nir.Input(input_type=np.array([p.size]), metadata={META_ALWAYS_ON: 1} if on else {})
     for pop in net.populations:
         _check_name(pop.name)
         nodes[pop.name] = _neuron(nir, pop, *params[pop.name], dt)

@@ -128,3 +128,31 @@ def test_cli_compile_and_precision_accept_nir(tmp_path, capsys):
     assert {p["name"]: p["float_spikes"] for p in doc["populations"]}["3"] == 114
     rc = main(["precision", str(DATA / "snntorch_lif_zero.nir"), "--dt", "1e-4", "--steps", "50"])
     assert rc == 0 and "precision of network" in capsys.readouterr().out
+
+
+def test_imported_network_with_bias_axon_round_trips(tmp_path):
+    imp = from_nir(DATA / "norse_cuba_ff.nir", dt=1e-3, convention="norse")
+    ref = np.load(DATA / "norse_cuba_ff.npz")
+    path = tmp_path / "again.nir"
+    to_nir(imp.network, path=path)
+    imp2 = from_nir(path)
+    assert imp2.layers["bias"].type == "AlwaysOn" and imp2.input_nodes == ["input"]
+    u = imp.inputs(ref["in_spikes"])
+    s0 = FloatSimulator(imp.network)
+    s0.run(len(u), u)
+    u2 = imp2.inputs(u[:, : imp.network.input_axons()["input"][1]])
+    s1 = FloatSimulator(imp2.network)
+    s1.run(len(u2), u2)
+    got = imp2.outputs(s1, node="3")
+    first, size = imp.network.compartment_ranges()["3"]
+    np.testing.assert_array_equal(got, s0.data["spikes"][:, first : first + size])
+    assert got.sum() > 50
+
+
+def test_importing_compiler_does_not_import_nir():
+    import subprocess
+    import sys
+
+    code = "import sys, compiler; from compiler import from_nir, to_nir; print('nir' in sys.modules, 'h5py' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -44,6 +44,7 @@ from compiler.network.nir_result import Layer, NIRImport, NIRReport
 from loihi_emu.hw import LOIHI1, HardwareSpec
 
 META_DT = "loihi_emu_dt"  # graph metadata written by compiler.nir_export.to_nir
+META_ALWAYS_ON = "loihi_always_on"  # Input node metadata (to_nir): an axon that spikes every step (a bias source)
 
 
 def _meta_value(v):
@@ -250,8 +251,12 @@ def from_nir(
     notes: list[str] = []
     default = Path(source).stem if isinstance(source, (str, os.PathLike)) else str(meta.get("loihi_emu_network", "nir"))
     net = Network(name or default, spec)
+    always_on = [n for n in inputs if (getattr(flat.nodes[n], "metadata", None) or {}).get(META_ALWAYS_ON) is not None]
     for n in inputs:
-        net.add_input(n, _size(shapes[n]))
+        if n in always_on:
+            net.add_input(n, encoder=RateEncoder(1.0, size=_size(shapes[n])))
+        else:
+            net.add_input(n, _size(shapes[n]))
     consts = {}
     for n in neurons:
         p = plans[n]
@@ -300,6 +305,8 @@ def from_nir(
                                f"0..{spec.max_delay}", n)
             w = t.w * p.gain[t.post]
             keep = w != 0
+            if not keep.any():
+                continue
             net.connect(s, n, sparse=(t.pre[keep], t.post[keep], w[keep]), delay=d[keep].astype(np.int64))
             rows.append(ReportRow(n, f"from {s}: {int(keep.sum())} synapses", f"projection {s!r} -> {n!r}, delay "
                                   f"{fmt(d[keep]) if keep.any() else '-'}", note="recurrent" if is_back else ""))
@@ -314,7 +321,7 @@ def from_nir(
             net.connect(bias_name, n, sparse=(parts.pre, parts.post, parts.w), delay=parts.d)
     layers: dict[str, Layer] = {}
     for n in inputs:
-        layers[n] = Layer(n, "Input", n, shapes[n], 0)
+        layers[n] = Layer(n, "Input" if n not in always_on else "AlwaysOn", n, shapes[n], 0)
     for n in topo:
         layers[n] = Layer(n, flat.type_name[n], n, shapes[n], lag[n], plans[n].spiking)
     outs = _output_sources(flat)

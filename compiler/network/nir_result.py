@@ -119,6 +119,7 @@ class NIRImport:
 
     @property
     def input_nodes(self) -> list[str]:
+        """The Input nodes that take the caller's spikes (always-on inputs written by to_nir feed themselves)."""
         return [k for k, v in self.layers.items() if v.type == "Input"]
 
     def steps(self, producer_steps: int) -> int:
