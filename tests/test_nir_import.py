@@ -141,3 +141,24 @@ def test_outputs_accepts_arrays_probe_data_and_simulator_like_objects():
     np.testing.assert_array_equal(imp.outputs(Sim()), a)
     with pytest.raises(NIRError, match="no Output node or layer"):
         imp.outputs(sim, node="nope")
+
+
+def test_file_failing_only_nir_type_check_on_one_value_parameters_is_read_and_broadcast(tmp_path):
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])),
+        "fc": nir.Linear(weight=np.full((4, 3), 0.6)),
+        "lif": nir.LIF(tau=np.array([2e-3]), r=np.array([2.0]), v_leak=np.array([0.0]), v_threshold=np.array([0.5]),
+                       v_reset=np.array([0.0])),
+        "output": nir.Output(output_type=np.array([4])),
+    }, edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")], type_check=False)
+    path = tmp_path / "scalar.nir"
+    nir.write(path, g)
+    with pytest.raises(ValueError):
+        nir.read(path)
+    imp = from_nir(path, dt=1e-3)
+    assert imp.layers["lif"].shape == (4,)
+    assert any("type check failed" in n for n in imp.report.notes)
+    assert any("broadcast to 4 neurons" in n for n in imp.report.notes)
+    sim, _ = _float_run(imp, np.ones((6, 3)))
+    # v = 0.5 v + 0.5 * 1.8 per step: 0.9 > 0.5 fires every step (reset to 0 each time)
+    assert imp.outputs(sim).all()

@@ -206,7 +206,8 @@ def from_nir(
     express it). Raises :class:`NIRError` naming the node for bad input and
     warns (:class:`NIRWarning`) where dt/tau > 1.
     """
-    graph = load_graph(source)
+    read_notes: list[str] = []
+    graph = load_graph(source, read_notes)
     flat = flatten(graph)
     meta = {k: _meta_value(v) for k, v in flat.metadata.items()}
     if dt is None:
@@ -248,7 +249,7 @@ def from_nir(
                        if incoming[n][0][s].d.size]
         lag[n] = max(cands)
     rows: list[ReportRow] = []
-    notes: list[str] = []
+    notes: list[str] = list(read_notes)
     default = Path(source).stem if isinstance(source, (str, os.PathLike)) else str(meta.get("loihi_emu_network", "nir"))
     net = Network(name or default, spec)
     always_on = [n for n in inputs if (getattr(flat.nodes[n], "metadata", None) or {}).get(META_ALWAYS_ON) is not None]

@@ -33,8 +33,14 @@ def import_nir():
     return nir
 
 
-def load_graph(source):
-    """A ``nir.NIRGraph`` from a graph (returned as is) or a ``.nir`` path (read with ``nir.read``)."""
+def load_graph(source, notes: list[str] | None = None):
+    """A ``nir.NIRGraph`` from a graph (returned as is) or a ``.nir`` path (read with ``nir.read``).
+
+    A file whose only fault is nir's type check of a parameter shape (e.g.
+    0-d neuron parameters behind a convolution) is read again without it, with
+    a note in ``notes``; the importer checks the shapes itself. A leading batch
+    dimension of 1 (a batched export) stays an error.
+    """
     nir = import_nir()
     if isinstance(source, nir.NIRGraph):
         return source
@@ -50,7 +56,17 @@ def load_graph(source):
         m = re.search(r"type mismatch: ([^\s:]+)\.output: (.*?) -> ([^\s:]+)\.input: (.*)", text)
         node = m.group(1) if m else None
         hint = ""
-        if m and re.match(r"\[\[\s*1\s", m.group(2)):
+        batched = bool(m and re.match(r"\[\[\s*1\s", m.group(2)))
+        if m and not batched:
+            try:
+                graph = nir.read(path, type_check=False)
+            except Exception:  # noqa: BLE001 - fall through to the error below
+                graph = None
+            if graph is not None:
+                if notes is not None:
+                    notes.append(f"nir.read's type check failed ({text}); read without it, shapes checked here")
+                return graph
+        if batched:
             hint = (f"; node {m.group(1)!r} has a leading batch dimension of 1 ({m.group(2).strip()} feeding "
                     f"{m.group(3)!r} which takes {m.group(4).strip()}): the exporter was given a batched sample "
                     f"(Norse writes Input types [1, n] then); export again with an unbatched sample, e.g. sample[0]")
