@@ -117,6 +117,7 @@ def test_cli_errors_are_messages_and_keep_an_existing_output(tmp_path, capsys):
     assert rc == 2 and "dt missing" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore::compiler.errors.QuantizationWarning")
 def test_cli_compile_and_precision_accept_nir(tmp_path, capsys):
     img = tmp_path / "img.npz"
     rc = main(["compile", str(DATA / "norse_cuba_ff.nir"), "--dt", "1e-3", "--convention", "norse", "-o", str(img)])
