@@ -42,11 +42,19 @@ class Terms:
         """Duplicates (same pre, post, delay) summed; zero weights dropped; sorted by (pre, post, delay)."""
         if self.w.size == 0:
             return self
-        key = np.stack([self.pre, self.post, self.d])
-        uniq, inv = np.unique(key, axis=1, return_inverse=True)
-        w = np.bincount(inv.ravel(), weights=self.w, minlength=uniq.shape[1])
+        n_post, n_d = int(self.post.max()) + 1, int(self.d.max()) + 1
+        key = (self.pre * n_post + self.post) * n_d + self.d
+        uniq, inv = np.unique(key, return_inverse=True)
+        w = np.bincount(inv.ravel(), weights=self.w, minlength=uniq.size)
         keep = w != 0
-        return Terms(uniq[0][keep], uniq[1][keep], w[keep], uniq[2][keep])
+        uniq = uniq[keep]
+        return Terms(uniq // (n_post * n_d), (uniq // n_d) % n_post, w[keep], uniq % n_d)
+
+    def distinct(self) -> bool:
+        """True when no two synapses share a pre index or a post index (composing keeps pairs distinct)."""
+        if self.w.size == 0:
+            return True
+        return int(np.bincount(self.pre).max()) <= 1 and int(np.bincount(self.post).max()) <= 1
 
 
 @dataclass
@@ -79,7 +87,11 @@ class Map:
         counts = indptr[t.post + 1] - starts
         rep = np.repeat(np.arange(t.post.size), counts)
         idx = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(int(counts.sum()))
-        return Terms(t.pre[rep], c[idx], t.w[rep] * v[idx], t.d[rep]).merged()
+        out = Terms(t.pre[rep], c[idx], t.w[rep] * v[idx], t.d[rep])
+        if t.distinct():  # (pre, col) pairs are the map's own (row, col) pairs: distinct already
+            keep = out.w != 0
+            return Terms(out.pre[keep], out.post[keep], out.w[keep], out.d[keep])
+        return out.merged()
 
     def apply_bias(self, b: np.ndarray) -> np.ndarray:
         """The output bias of this map for an input that carries the constant ``b`` [n_in]."""
