@@ -240,6 +240,8 @@ def plan_neuron(name: str, t: str, node, shape: tuple[int, ...], dt: float, conv
         if vreset.any():
             notes.append("v is shifted by v_reset: it starts at v_reset (0 in the compartment), exact for Norse "
                          "when v_reset == v_leak")
+        if conv.cuba_input == "jump" and (vleak != vreset).any():
+            notes.append("inexact: Norse starts v at v_leak, the import at v_reset; the first steps differ")
     return NeuronPlan(name, t, tuple(shape), np.asarray(tau_u, np.float64), np.asarray(tau_v, np.float64), vth,
                       refractory, np.asarray(gain, np.float64), np.asarray(v_const, np.float64), vreset, spiking,
                       rows, notes)
