@@ -51,7 +51,7 @@ class NIRReport:
     @property
     def exact(self) -> bool:
         """True when the float import is the producer's step (no note says otherwise)."""
-        return all(r.mapping_error == 0 for r in self.rows) and not any(n.startswith("inexact") for n in self.notes)
+        return all(r.mapping_error == 0 for r in self.rows) and not any("inexact" in n for n in self.notes)
 
     def to_dict(self) -> dict:
         return {
