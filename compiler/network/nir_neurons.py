@@ -150,7 +150,7 @@ def _rate(name: str, key: str, tau: np.ndarray, dt_eff: float, notes: list[str],
                f"convention='norse')")
         if warn:
             warnings.warn(msg, NIRWarning, stacklevel=4)
-        notes.append(msg)
+        notes.append("inexact: " + msg)
         a = np.minimum(a, 1.0)
     return a
 
