@@ -29,6 +29,7 @@ def _float_run(imp, x, probes=("spikes",)):
 @pytest.mark.parametrize("name,dt,conv", EXPORTS)
 def test_real_export_float_reference_matches_producer_spike_for_spike(name, dt, conv):
     imp = from_nir(DATA / f"{name}.nir", dt=dt, convention=conv, reset="zero")
+    assert imp.report.exact, imp.report.notes
     ref = np.load(DATA / f"{name}.npz")
     x = ref["in_spikes"]
     sim, u = _float_run(imp, x)

@@ -206,3 +206,26 @@ def test_loop_through_two_layers_is_reported_inexact():
     imp = from_nir(g, dt=DT)
     assert not imp.report.exact
     assert any("inexact" in n and "'b' -> 'a'" in n for n in imp.report.notes)
+
+
+@pytest.mark.parametrize("kind", ["CubaLI", "I"])
+def test_non_spiking_cuba_li_and_integrator_give_their_v(kind):
+    rng = np.random.default_rng(10)
+    n = 3
+    if kind == "CubaLI":
+        ts, tm = np.full(n, 3e-3), np.full(n, 6e-3)
+        out = nir.CubaLI(tau_syn=ts, tau_mem=tm, r=tm / DT, v_leak=np.full(n, 0.1), w_in=ts / DT)
+    else:
+        out = nir.I(r=np.full(n, 1.0 / DT))
+    g = graph({"input": nir.Input(input_type=np.array([4])), "fc": nir.Linear(weight=rng.normal(0.2, 0.2, (n, 4))),
+               "o": out, "output": nir.Output(output_type=np.array([n]))},
+              [("input", "fc"), ("fc", "o"), ("o", "output")])
+    x = rng.random((40, 4)) < 0.3
+    imp = from_nir(g, dt=DT)
+    u = imp.inputs(x)
+    sim = FloatSimulator(imp.network, probes=("spikes", "v"))
+    sim.run(len(u), u)
+    assert not sim.data["spikes"].any()
+    v = imp.outputs(sim)
+    np.testing.assert_allclose(v, run_graph(g, x, DT)["o"], rtol=1e-9, atol=1e-12)
+    assert np.abs(v).max() > 0.05
