@@ -19,6 +19,8 @@ from compiler.errors import (
     LearningRuleError,
     NetworkError,
     NetworkFileError,
+    NIRError,
+    NIRWarning,
     ParameterError,
     PlacementError,
     QuantizationError,
@@ -28,7 +30,10 @@ from compiler.errors import (
 )
 from compiler.network.encoders import DeltaEncoder, LatencyEncoder, RateEncoder, stable_id, uniform
 from compiler.network.model import Network
+from compiler.network.nir import from_nir
+from compiler.network.nir_result import NIRImport, NIRReport
 from compiler.network.population import InputPopulation, Population, Projection
+from compiler.nir_export import to_nir
 from compiler.passes.placement import PLACEMENTS, PlacementProblem, register_placement
 from compiler.passes.quantize import QuantizationTable, quantize_network
 from compiler.pipeline import as_network, compile
@@ -44,5 +49,5 @@ __all__ = [
     "QuantizationTable", "QuantizationWarning", "RateEncoder", "ShapeError", "UnknownPopulationError",
     "as_network", "compile", "quantize_network", "register_placement", "stable_id", "uniform",
     "FloatLearning", "FloatReferenceError", "FloatSimulator", "PrecisionError", "PrecisionReport", "SweepReport",
-    "compare", "sweep",
+    "compare", "sweep", "NIRError", "NIRImport", "NIRReport", "NIRWarning", "from_nir", "to_nir",
 ]

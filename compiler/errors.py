@@ -97,3 +97,17 @@ class PlacementError(CompilerError):
 
 class QuantizationWarning(UserWarning):
     """A loss the registers force on a model value (clipped decay, weight rounded to zero, ...)."""
+
+
+class NIRError(CompilerError):
+    """A NIR graph or file cannot be imported or exported (unreadable file, unsupported node, shapes that do
+    not chain, missing dt, a reset Loihi 1 cannot express, ...). ``node`` names the offending NIR node (dotted
+    for nested graphs) or population, when there is one."""
+
+    def __init__(self, message: str, node: str | None = None) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class NIRWarning(UserWarning):
+    """An import that runs but may not mean what the producer meant (dt/tau > 1: forward Euler is unstable)."""

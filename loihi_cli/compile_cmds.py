@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from loihi_cli.nir_cmds import add_nir_options, network_arg
 from loihi_emu import load, save
 from loihi_emu.image.limits import usage
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compile", help="compile a network JSON file (loihi-net/1) into a board image")
-    p.add_argument("network", help="network file (.json, see docs/network-format.md)")
+    p.add_argument("network", help="network file (.json, see docs/network-format.md, or .nir, see docs/nir.md)")
     p.add_argument("-o", "--output", required=True, help="board image to write (.npz)")
     p.add_argument("--placement", default="sequential", help="placement strategy (sequential, bisection)")
     p.add_argument("--chips", type=int, default=None, help="system size in chips (default: as many as needed)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_nir_options(p)
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("info", help="per-core resource usage of a saved board image")
@@ -25,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_compile(args: argparse.Namespace) -> int:
     from compiler import compile
 
-    image, report = compile(args.network, placement=args.placement, n_chips=args.chips)
+    image, report = compile(network_arg(args), placement=args.placement, n_chips=args.chips)
     save(image, args.output)
     print(report.to_json() if args.json else report.to_text())
     return 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from loihi_cli.nir_cmds import add_nir_options, is_nir, precision_inputs
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("precision", help="what fixed point costs a network: float reference vs emulator")
-    p.add_argument("network", help="network file (.json, see docs/network-format.md)")
+    p.add_argument("network", help="network file (.json, see docs/network-format.md, or .nir, see docs/nir.md)")
     p.add_argument("--steps", type=int, default=1000, help="steps to run (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="emulator seed")
     p.add_argument("--vr-tau", type=float, default=10.0, help="van Rossum time constant in steps (default 10)")
@@ -15,6 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sweep-bits", action="store_true", help="also sweep the weight bits 1..9 of every projection")
     p.add_argument("--plot", metavar="DIR", help="write raster, voltage (and sweep) figures into DIR (matplotlib)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_nir_options(p)
+    p.add_argument("--inputs", help="for a .nir: .npz whose 'in_spikes' (or only array) is the producer's input "
+                   "[T, *shape] (default: Bernoulli spikes, p = --rate)")
+    p.add_argument("--rate", type=float, default=0.2, help="for a .nir without --inputs: spike probability per step")
     p.set_defaults(func=cmd_precision)
 
 
@@ -29,8 +35,9 @@ def cmd_precision(args: argparse.Namespace) -> int:
     from compiler.precision.compare import compare, json_safe
     from compiler.precision.sweep import sweep
 
-    report = compare(args.network, args.steps, seed=args.seed, vr_tau=args.vr_tau, vp_cost=args.vp_cost)
-    sw = sweep(args.network, steps=args.steps, seed=args.seed, vr_tau=args.vr_tau,
+    network, inputs, steps = (precision_inputs(args) if is_nir(args.network) else (args.network, None, args.steps))
+    report = compare(network, steps, inputs, seed=args.seed, vr_tau=args.vr_tau, vp_cost=args.vp_cost)
+    sw = sweep(network, steps=steps, seed=args.seed, vr_tau=args.vr_tau,
                vp_cost=args.vp_cost) if args.sweep_bits else None
     if args.json:
         doc = report.to_dict()
