@@ -7,8 +7,9 @@ import pytest
 
 nir = pytest.importorskip("nir")
 
+from nir_ref import run_graph  # noqa: E402
+
 from compiler import FloatSimulator, NIRError, from_nir  # noqa: E402
-from tests.nir_ref import run_graph  # noqa: E402
 
 DT = 1e-3
 
