@@ -21,6 +21,7 @@ import numpy as np
 from compiler.errors import LearningError, LearningRuleError, ParameterError, ShapeError
 from compiler.network.encoders import Encoder, stable_id
 from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.inputs import InputGroup
 from loihi_emu.image.profiles import LearningProfile
 from microcode import Program, RuleError, assemble, parse
 
@@ -182,6 +183,16 @@ class InputPopulation:
             size = sp.shape[1]
             object.__setattr__(self, "spikes", sp.astype(bool))
         object.__setattr__(self, "size", _check_size(self.label, size))
+
+    def to_group(self, first: int) -> InputGroup:
+        """The board image's input group of this population, on axons ``first .. first + size - 1``."""
+        if self.encoder is not None:
+            return self.encoder.to_group(self.name, first, self.stream)
+        if self.spikes is None:
+            return InputGroup(self.name, first, self.size, "silent", 0, self.stream)
+        step, channel = np.nonzero(self.spikes)
+        return InputGroup(self.name, first, self.size, "spikes", 0, self.stream, {"length": self.spikes.shape[0]},
+                          {"step": step.astype(np.int64), "channel": channel.astype(np.int64)})
 
     def spikes_for(self, steps: int) -> np.ndarray:
         """Boolean spikes [steps, size] of this input."""
