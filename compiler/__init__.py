@@ -26,7 +26,7 @@ from compiler.errors import (
     ShapeError,
     UnknownPopulationError,
 )
-from compiler.network.encoders import DeltaEncoder, LatencyEncoder, RateEncoder, stable_id, uniform
+from compiler.network.encoders import DeltaEncoder, LatencyEncoder, PoissonEncoder, RateEncoder, stable_id, uniform
 from compiler.network.model import Network
 from compiler.network.population import InputPopulation, Population, Projection
 from compiler.passes.placement import PLACEMENTS, PlacementProblem, register_placement
@@ -40,7 +40,7 @@ from compiler.report import CompileReport
 __all__ = [
     "PLACEMENTS", "CapacityError", "CompileReport", "CompilerError", "DeltaEncoder", "DuplicateError",
     "EncoderError", "InputPopulation", "LatencyEncoder", "LearningError", "LearningRuleError", "Network", "NetworkError", "NetworkFileError",
-    "ParameterError", "PlacementError", "PlacementProblem", "Population", "Projection", "QuantizationError",
+    "ParameterError", "PlacementError", "PlacementProblem", "PoissonEncoder", "Population", "Projection", "QuantizationError",
     "QuantizationTable", "QuantizationWarning", "RateEncoder", "ShapeError", "UnknownPopulationError",
     "as_network", "compile", "quantize_network", "register_placement", "stable_id", "uniform",
     "FloatLearning", "FloatReferenceError", "FloatSimulator", "PrecisionError", "PrecisionReport", "SweepReport",
