@@ -16,12 +16,13 @@ One step ``t``, per compartment, in the emulator's order::
     counter = counter - 1   where counter > 0
 
 Decay factors (the "keep" factors the quantizer approximates, see
-``compiler/quantize.py``): from time constants ``keep_u = 1 - 1/tau_u`` and
-``keep_v = 1 - 1/tau_v`` (``tau = inf`` keeps 1: unlike the chip, u *can* be a
-perfect integrator here). The chip keeps ``(4096 - (decay_u_reg + 1)) / 4096``
+``compiler/passes/quantize.py``): ``keep = 1 - d`` with ``d`` the population's
+per-step decay fraction: ``1/tau`` (``tau_convention="euler"``, the default),
+``1 - exp(-1/tau)`` (``"exp"``) or ``decay_u``/``decay_v`` as given
+(``tau = inf`` keeps 1: unlike the chip, u *can* be a perfect integrator here). The chip keeps ``(4096 - (decay_u_reg + 1)) / 4096``
 with ``decay_u_reg = rint(4096/tau_u) - 1`` and ``(4096 - decay_v) / 4096``
 with ``decay_v = rint(4096/tau_v)``, truncating the product toward zero. When
-a population gives the registers (``decay_u_reg=``, ``decay_v=``) the
+a population gives the registers (``decay_u_reg=``, ``decay_v_reg=``) the
 reference uses exactly those factors, without truncation.
 
 Learning (plastic projections, ``learning_rule=``) runs on the chip's schedule
@@ -109,8 +110,8 @@ def keep_factors(net: Network) -> tuple[np.ndarray, np.ndarray]:
         if pop.decay_u_reg is not None:
             ku.append((one - (pop.decay_u_reg + 1.0)) / one)
         else:
-            ku.append(1.0 - 1.0 / pop.tau_u)
-        kv.append((one - pop.decay_v) / one if pop.decay_v is not None else 1.0 - 1.0 / pop.tau_v)
+            ku.append(1.0 - pop.decay_fraction("u"))
+        kv.append((one - pop.decay_v_reg) / one if pop.decay_v_reg is not None else 1.0 - pop.decay_fraction("v"))
     return np.concatenate(ku).astype(np.float64), np.concatenate(kv).astype(np.float64)
 
 
