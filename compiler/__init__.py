@@ -6,8 +6,11 @@ Public API::
     net.add_input("in", encoder=RateEncoder(0.05, size=100, seed=1))
     net.add_population("exc", 400, tau_u=5, tau_v=20, vth=1.0, refractory=2)
     net.connect("in", "exc", weights=w)            # dense [pre, post] or sparse=(pre, post, w)
-    image, report = compile(net, placement="bisection")
-    Emulator(image).run(1000, net.input_array(1000))
+    sim = Simulator(net, probes=[("exc", "spikes"), ("exc", "v", 10)], seed=0)
+    sim.run(1000)                                  # plays the network's own inputs
+    sim.data["exc", "v"], sim.spikes("exc")        # model units; (step, local index)
+
+or, one level down: ``image, report = compile(net)``, ``Emulator(image).run(1000)``.
 """
 
 from compiler.errors import (
@@ -36,6 +39,7 @@ from compiler.precision.compare import PrecisionError, PrecisionReport, compare
 from compiler.precision.reference import FloatLearning, FloatReferenceError, FloatSimulator
 from compiler.precision.sweep import SweepReport, sweep
 from compiler.report import CompileReport
+from compiler.simulator import Simulator
 
 __all__ = [
     "PLACEMENTS", "CapacityError", "CompileReport", "CompilerError", "DeltaEncoder", "DuplicateError",
@@ -44,5 +48,5 @@ __all__ = [
     "QuantizationTable", "QuantizationWarning", "RateEncoder", "ShapeError", "UnknownPopulationError",
     "as_network", "compile", "quantize_network", "register_placement", "stable_id", "uniform",
     "FloatLearning", "FloatReferenceError", "FloatSimulator", "PrecisionError", "PrecisionReport", "SweepReport",
-    "compare", "sweep",
+    "compare", "sweep", "Simulator",
 ]

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "loihi_cli.compile_cmds",
     "loihi_cli.asm_cmds",
     "loihi_cli.precision_cmds",
+    "loihi_cli.plot_cmds",
 )
 
 

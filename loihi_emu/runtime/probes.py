@@ -131,6 +131,11 @@ class ProbeData(Mapping):
             self._event_filter = mask
         self._cache: dict[str, np.ndarray] = {}
 
+    @property
+    def probes(self) -> list[tuple[Probe, np.ndarray | None]]:
+        """The (probe, global index array or None for all) pairs being recorded."""
+        return list(self._probes)
+
     def record(self, t: int, state: dict[str, np.ndarray], spike_idx: np.ndarray) -> None:
         """Record step ``t`` (absolute) from ``state`` (quantity -> array over its axis)."""
         for p, idx in self._probes:
