@@ -179,7 +179,11 @@ class Simulator:
         for p, (s, q, e) in zip(ref_probes, specs):
             idx = pm.select(s, "synapse" if q == "w" else "compartment")
             if q == "w":
-                arrays[p.key] = arrays[p.key][:, perm][:, idx]
+                w = arrays[p.key]
+                if not plastic:  # static weights: the initial ones, in the reference's synapse order
+                    w0 = np.concatenate([pr.weight for pr in self.network.projections if pr.plastic])
+                    w = np.repeat(w0[None, :], self.steps // e, axis=0)
+                arrays[p.key] = w[:, perm][:, idx]
             records.append(ProbeRecord(p.key, q, s, e, idx))
         return Results(pm, records, arrays, self.steps, self.seed, self.image_hash, model_units=True)
 
