@@ -30,8 +30,9 @@ from compiler.errors import (
     UnknownPopulationError,
 )
 from compiler.network.encoders import DeltaEncoder, LatencyEncoder, PoissonEncoder, RateEncoder, stable_id, uniform
+from compiler.network.input_population import InputPopulation
 from compiler.network.model import Network
-from compiler.network.population import InputPopulation, Population, Projection
+from compiler.network.population import Population, Projection
 from compiler.passes.placement import PLACEMENTS, PlacementProblem, register_placement
 from compiler.passes.quantize import QuantizationTable, quantize_network
 from compiler.pipeline import as_network, compile

@@ -186,3 +186,24 @@ def test_v1_image_has_no_names_but_runs(tmp_path):
     image = load(Path(__file__).parent / "data" / "image-v1.npz")
     with pytest.raises(ProbeError, match="needs a population map"):
         Emulator(image, probes=[Probe("v", "exc")])
+
+
+def test_three_commands_from_json_to_raster(tmp_path, capsys):
+    """README's CLI path on examples/ei.json: compile, run (no --inputs), plot; spikes equal the Simulator's."""
+    pytest.importorskip("matplotlib")
+    from pathlib import Path
+
+    net_file = Path(__file__).parent.parent / "examples" / "ei.json"
+    board, out, fig = tmp_path / "board.npz", tmp_path / "out.npz", tmp_path / "raster.png"
+    assert main(["compile", str(net_file), "-o", str(board)]) == 0
+    assert main(["run", str(board), "--steps", "300", "--probe", "exc:spikes,v", "--probe", "inh:spikes",
+                 "-o", str(out), "--quiet"]) == 0
+    assert main(["plot", str(out), "-o", str(fig), "--v", "exc[0:4]"]) == 0
+    assert fig.stat().st_size > 10_000
+    assert "warning:" not in capsys.readouterr().err
+    sim = C.Simulator(net_file, probes=[("exc", "spikes"), ("inh", "spikes")])
+    sim.run(300)
+    res = load_results(out)
+    assert len(sim.spikes("exc")) > 100
+    for pop in ("exc", "inh"):
+        np.testing.assert_array_equal(res.spikes(pop), sim.spikes(pop))

@@ -29,7 +29,8 @@ from compiler.errors import (
     UnknownPopulationError,
 )
 from compiler.network.encoders import Encoder
-from compiler.network.population import InputPopulation, Population, Projection
+from compiler.network.input_population import InputPopulation
+from compiler.network.population import Population, Projection
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.inputs import InputProgram
 

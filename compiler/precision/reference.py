@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compiler.errors import CompilerError
+from compiler.network.input_population import InputPopulation
 from compiler.network.model import Network
-from compiler.network.population import InputPopulation
 from compiler.passes.quantize import quantize_network
 from loihi_emu.runtime.probes import Probe, ProbeData, normalize_probes
 from microcode import parse
