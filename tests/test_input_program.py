@@ -135,3 +135,14 @@ def test_image_package_loads_no_numba():
     code = "import sys, loihi_emu.image, loihi_emu.rng, loihi_emu.image.popmap; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_float_reference_plays_the_network_inputs_too():
+    net = all_kinds_network()
+    a = C.FloatSimulator(net, probes=["spikes", "v"])
+    a.run(25)
+    a.run(35)
+    b = C.FloatSimulator(net, probes=["spikes", "v"])
+    b.run(60, net.input_array(60))
+    assert b.spike_counts.sum() > 0
+    np.testing.assert_array_equal(a.data["v"], b.data["v"])

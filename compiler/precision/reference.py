@@ -42,6 +42,7 @@ from compiler.errors import CompilerError
 from compiler.network.input_population import InputPopulation
 from compiler.network.model import Network
 from compiler.passes.quantize import quantize_network
+from loihi_emu.runtime.input_program import program_array
 from loihi_emu.runtime.probes import Probe, ProbeData, normalize_probes
 from microcode import parse
 
@@ -149,6 +150,7 @@ class FloatSimulator:
         self.n = n = net.n_compartments
         self.n_in = n_in = net.n_inputs
         self.keep_u, self.keep_v = keep_factors(net)
+        self._program = net.input_program()
         pops = net.populations
         cat = lambda key: np.concatenate([getattr(p, key) for p in pops]).astype(np.float64)  # noqa: E731
         self.vth, self.bias = cat("vth"), cat("bias")
@@ -311,8 +313,8 @@ class FloatSimulator:
 
     # ------------------------------------------------------------------ running
     def _inputs(self, steps: int, inputs) -> np.ndarray:
-        if inputs is None:
-            return np.zeros((steps, self.n_in), bool)
+        if inputs is None:  # the network's own inputs, as the emulator plays them from the image
+            return program_array(self._program, self.t, self.t + steps).astype(bool)
         arr = np.asarray(inputs)
         if arr.ndim == 2 and arr.shape == (steps, self.n_in) and (arr.dtype.kind == "b" or arr.shape[1] != 2
                                                                  or arr.dtype == np.uint8):
@@ -334,7 +336,8 @@ class FloatSimulator:
         )
 
     def run(self, steps: int, inputs: np.ndarray | None = None) -> None:
-        """Advance ``steps`` steps; ``inputs`` as for :meth:`loihi_emu.Emulator.run` (steps count from this call)."""
+        """Advance ``steps`` steps; ``inputs`` as for :meth:`loihi_emu.Emulator.run` (steps count from this call;
+        None: the network's own encoders and spike trains, from the current step)."""
         steps = int(steps)
         if steps < 0:
             raise FloatReferenceError(f"steps must be >= 0, got {steps}")
