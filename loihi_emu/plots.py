@@ -135,13 +135,14 @@ def plot_results(results: Results, path: str | os.PathLike | None = None, *, v: 
             if not wprobes:
                 raise PlotError("--weights: the results hold no 'w' probe; record w of the plastic synapses")
             p = wprobes[0]
-            vals = results.data[p.selector or "*", "w"] if p.selector else results.arrays[p.key]
+            converted = results.populations is not None or results.model_units
+            vals = results.data[p.selector or "*", "w"] if converted else results.arrays[p.key]
             t = (np.arange(vals.shape[0]) + 1) * p.every - 1
             show = vals[:, : min(vals.shape[1], 30)]
             ax.plot(t, show, lw=0.6, alpha=0.6)
             ax.plot(t, vals.mean(axis=1), color="k", lw=2, label=f"mean of {vals.shape[1]} synapses")
             ax.set_xlabel("step")
-            ax.set_ylabel("weight (model units)" if p.selector else "weight (register units)")
+            ax.set_ylabel("weight (model units)" if converted else "weight (register units)")
             ax.set_title(f"{name}: plastic weights {p.selector or ''} ({show.shape[1]} of {vals.shape[1]} drawn "
                          "as lines)")
             ax.legend(loc="upper right", fontsize=8)

@@ -14,7 +14,8 @@ file's) with the image's :class:`~loihi_emu.image.popmap.PopulationMap`:
 
 A key is ``(selector, quantity)``; the selector (``"exc"``, ``"exc[0:10]"``,
 ``"in->exc"`` for plastic synapses, see :mod:`loihi_emu.image.popmap`) may
-name any part of what some probe of that quantity recorded.
+name any part of what some probe of that quantity recorded; ``"*"`` names
+the probe recorded over everything.
 
 File layout (``loihi-results/1``): an ``.npz`` whose member ``header`` is
 JSON ``{"format", "steps", "seed", "image_hash", "populations" (the
@@ -115,7 +116,7 @@ class Results:
         cands = [p for p in self.probes if p.quantity == quantity]
         if not cands:
             raise KeyError(f"no {quantity!r} probe was recorded; recorded: {sorted({p.quantity for p in self.probes})}")
-        exact = [p for p in cands if p.selector == selector]
+        exact = [p for p in cands if p.selector == (None if selector in (None, "*") else selector)]
         if exact:
             p, cols = exact[0], slice(None)
             arr = self.arrays[p.key]
