@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a saved board image and save the probes")
     p.add_argument("image", help="board image (.npz, from `compile` or loihi_emu.save)")
     p.add_argument("--steps", type=int, default=None,
-                   help="steps to run (default: the length of the image's input program, when it is finite)")
+                   help="steps to run (default: the length of --inputs, else of the image's input program "
+                        "when it is finite)")
     p.add_argument("--inputs", help=".npz with 'spikes' [steps, n_axons] uint8 or 'pairs' [k, 2] (step, axon); "
                                     "overrides the image's input program")
     p.add_argument("--probe", action="append", default=None, metavar="[POP:]Q,Q",
@@ -103,6 +104,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     with cli_warnings():
         image = load(args.image)
         steps = args.steps
+        inputs = _read_inputs(args.inputs, steps) if args.inputs else None
+        if steps is None and inputs is not None:  # the given inputs fix the length
+            if inputs.dtype == np.uint8 and inputs.ndim == 2:
+                steps = inputs.shape[0]
+            elif inputs.ndim == 2 and inputs.shape[1] == 2 and inputs.dtype.kind in "iu" and inputs.size:
+                steps = int(inputs[:, 0].max()) + 1
         if steps is None:
             steps = image.input_program.length if image.input_program is not None else None
             if steps is None:
@@ -111,7 +118,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.every < 1:
             raise ProbeError(f"--every must be a positive number of steps, got {args.every}")
         probes, selectors = parse_probe_args(args.probe, args.every)
-        inputs = _read_inputs(args.inputs, steps) if args.inputs else None
         emu = Emulator(image, seed=args.seed, probes=probes)
         t0 = time.perf_counter()
         emu.run(steps, inputs, progress=not args.quiet and steps >= 100)
