@@ -119,7 +119,7 @@ def plot_results(results: Results, path: str | os.PathLike | None = None, *, v: 
                 vals = results.data[v, "v"]
             except KeyError as exc:
                 raise PlotError(f"--v {v}: {exc.args[0]}") from None
-            every = _every(results, "v")
+            every = results.probe_for((v, "v"))[0].every
             t = (np.arange(vals.shape[0]) + 1) * every - 1
             pop, _ = parse_selector(v)
             start = results.populations.population(pop).start if results.populations else 0
@@ -151,10 +151,3 @@ def plot_results(results: Results, path: str | os.PathLike | None = None, *, v: 
         fig.savefig(path, dpi=dpi)
         plt.close(fig)
     return fig
-
-
-def _every(results: Results, quantity: str) -> int:
-    for p in results.probes:
-        if p.quantity == quantity:
-            return p.every
-    return 1

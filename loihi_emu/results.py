@@ -108,35 +108,34 @@ class Results:
                              "by hand): read the arrays by probe key from .arrays")
         return self.populations
 
-    def get(self, key, convert: bool = True) -> np.ndarray:
-        """The array of ``key = (selector, quantity)``: the columns of a probe of that quantity that cover it."""
+    def probe_for(self, key) -> tuple[ProbeRecord, slice | np.ndarray, np.ndarray]:
+        """(probe, its columns, their global indices) that answer ``key = (selector, quantity)``."""
         if not (isinstance(key, tuple) and len(key) == 2):
             raise KeyError(f"key {key!r}: expected (selector, quantity), e.g. ('exc', 'v')")
         selector, quantity = key
         cands = [p for p in self.probes if p.quantity == quantity]
         if not cands:
             raise KeyError(f"no {quantity!r} probe was recorded; recorded: {sorted({p.quantity for p in self.probes})}")
-        exact = [p for p in cands if p.selector == (None if selector in (None, "*") else selector)]
-        if exact:
-            p, cols = exact[0], slice(None)
-            arr = self.arrays[p.key]
-            index = p.index if p.index is not None else np.arange(arr.shape[1], dtype=np.int64)
-        else:
-            want = self._need_map().select(selector, axis_of(quantity))
-            for p in cands:
-                index = p.index if p.index is not None else np.arange(self.arrays[p.key].shape[1], dtype=np.int64)
-                pos = {int(g): i for i, g in enumerate(index)}
-                if all(int(g) in pos for g in want):
-                    cols = np.array([pos[int(g)] for g in want], np.int64)
-                    index = want
-                    break
-            else:
-                raise KeyError(f"({selector!r}, {quantity!r}): no {quantity!r} probe recorded all of {selector!r}")
-            arr = self.arrays[p.key]
-        out = arr[:, cols]
-        if convert and quantity in CONVERTED and not self.model_units:
-            scale = self._need_map().scale(quantity, index)
-            out = out.astype(np.float64) / scale[None, :]
+
+        def index_of(p: ProbeRecord) -> np.ndarray:
+            return p.index if p.index is not None else np.arange(self.arrays[p.key].shape[1], dtype=np.int64)
+
+        for p in cands:
+            if p.selector == (None if selector in (None, "*") else selector):
+                return p, slice(None), index_of(p)
+        want = self._need_map().select(selector, axis_of(quantity))
+        for p in cands:
+            pos = {int(g): i for i, g in enumerate(index_of(p))}
+            if all(int(g) in pos for g in want):
+                return p, np.array([pos[int(g)] for g in want], np.int64), want
+        raise KeyError(f"({selector!r}, {quantity!r}): no {quantity!r} probe recorded all of {selector!r}")
+
+    def get(self, key, convert: bool = True) -> np.ndarray:
+        """The array of ``key = (selector, quantity)``: the columns of a probe of that quantity that cover it."""
+        p, cols, index = self.probe_for(key)
+        out = self.arrays[p.key][:, cols]
+        if convert and p.quantity in CONVERTED and not self.model_units:
+            out = out.astype(np.float64) / self._need_map().scale(p.quantity, index)[None, :]
         return out
 
     def spike_events(self) -> np.ndarray:
