@@ -41,8 +41,8 @@ from compiler.passes.quantize import quantize_network
 
 
 def _keeps(pop: Population, one: float) -> tuple[np.ndarray, np.ndarray]:
-    ku = (one - (pop.decay_u_reg + 1.0)) / one if pop.decay_u_reg is not None else 1.0 - 1.0 / pop.tau_u
-    kv = (one - pop.decay_v) / one if pop.decay_v is not None else 1.0 - 1.0 / pop.tau_v
+    ku = (one - (pop.decay_u_reg + 1.0)) / one if pop.decay_u_reg is not None else 1.0 - pop.decay_fraction("u")
+    kv = (one - pop.decay_v_reg) / one if pop.decay_v_reg is not None else 1.0 - pop.decay_fraction("v")
     return np.asarray(ku, np.float64), np.asarray(kv, np.float64)
 
 

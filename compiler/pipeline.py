@@ -15,6 +15,7 @@ from compiler.network.netfile import load_network
 from compiler.passes.lower import lower, route_stats, synapse_crossings
 from compiler.passes.partition import pack, split_network, synapse_index
 from compiler.passes.placement import PlacementProblem, PlacementStrategy, check_order, resolve_placement
+from compiler.passes.popmap import population_map
 from compiler.passes.quantize import quantize_network
 from compiler.report import CompileReport, CoreLearning, LearningEntry, PlacedPiece
 from loihi_emu.hw import HardwareSpec
@@ -117,6 +118,8 @@ def compile(
     crossings = synapse_crossings(syn, core_of, spec)
     image = lower(net, q, syn, core_of, spec)
     del syn
+    scales = {p.name: p.v_scale for p in q.populations}
+    image = image.with_parts(net.input_program(), population_map(net, scales, image))
     lap("lower")
     usage = validate(image, spec)
     routes = route_stats(image, crossings)
@@ -126,7 +129,7 @@ def compile(
         network=net.name, spec=spec, placement=name, n_compartments=net.n_compartments, n_inputs=net.n_inputs,
         n_synapses=net.n_synapses, cores=len(image.cores), chips=len(image.chips), n_chips=n_chips,
         core_usage=usage, pieces=placed, routes=routes, quantization=q.table,
-        scales={p.name: p.v_scale for p in q.populations},
+        scales=scales,
         formats={f"{pw.pre}->{pw.post}": (pw.weight_bits, pw.weight_exp, SIGN_MODES[pw.sign_mode])
                  for pw in q.projections},
         compartments=net.compartment_ranges(), input_axons=net.input_axons(), learning=learning,

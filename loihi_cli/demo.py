@@ -8,6 +8,7 @@ from typing import TextIO
 import numpy as np
 
 from loihi_emu import Emulator
+from loihi_emu.plots import draw_raster, pyplot
 
 
 def run_demo(steps: int, seed: int, plot: str | None, out: TextIO) -> int:
@@ -25,7 +26,7 @@ def run_demo(steps: int, seed: int, plot: str | None, out: TextIO) -> int:
     )
     emu = Emulator(image, seed=seed, probes=["spikes"])
     t0 = time.perf_counter()
-    emu.run(steps, inputs, progress=True)
+    emu.run(steps, inputs, progress=True)  # the same as emu.run(steps): the image carries the inputs
     dt = time.perf_counter() - t0
     print(f"{'chip':>4} {'core':>4} {'compartments':>12} {'spikes':>8} {'rate/step':>9}", file=out)
     for c in image.cores:
@@ -41,26 +42,19 @@ def run_demo(steps: int, seed: int, plot: str | None, out: TextIO) -> int:
         file=out,
     )
     if plot:
-        write_raster(emu.data["spike_events"], image.n_compartments, steps, plot)
+        groups = [(name, start, size) for name, (start, size) in net.compartment_ranges().items()]
+        write_raster(emu.data["spike_events"], image.n_compartments, steps, plot, groups, seed)
         print(f"raster plot written to {plot}", file=out)
     return 0
 
 
-def write_raster(events: np.ndarray, n: int, steps: int, path: str) -> None:
-    """Raster of (step, compartment) spike events into a PNG (matplotlib, 'plot' extra)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise SystemExit("--plot needs matplotlib: pip install 'loihi-emu[plot]'") from exc
+def write_raster(events: np.ndarray, n: int, steps: int, path: str,
+                 groups: list[tuple[str, int, int]] | None = None, seed: int = 0) -> None:
+    """Raster of (step, compartment) spike events, coloured by population, into a PNG (matplotlib, 'plot' extra)."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 5))
-    ax.scatter(events[:, 0], events[:, 1], s=0.5, c="k", marker=".")
-    ax.set_xlim(0, steps)
-    ax.set_ylim(-0.5, n - 0.5)
-    ax.set_xlabel("step")
-    ax.set_ylabel("compartment (global index)")
+    draw_raster(ax, events, n, steps, groups,
+                title=f"loihi-emu demo: default network, {n} compartments, {steps} steps (seed {seed})")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

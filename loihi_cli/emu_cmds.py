@@ -8,9 +8,12 @@ import time
 
 import numpy as np
 
+from loihi_cli.warn import cli_warnings
 from loihi_emu import Emulator, load
-from loihi_emu.errors import ImageFileError, InputError, LoihiError
-from loihi_emu.runtime.probes import QUANTITIES
+from loihi_emu.errors import ImageFileError, InputError, LoihiError, ProbeError
+from loihi_emu.image.digest import image_digest
+from loihi_emu.results import results_from
+from loihi_emu.runtime.probes import QUANTITIES, Probe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,10 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("run", help="run a saved board image and save the probes")
     p.add_argument("image", help="board image (.npz, from `compile` or loihi_emu.save)")
-    p.add_argument("--steps", type=int, required=True)
-    p.add_argument("--inputs", help=".npz with 'spikes' [steps, n_axons] uint8 or 'pairs' [k, 2] (step, axon)")
-    p.add_argument("--probe", default="spikes", help="comma-separated: " + ",".join(QUANTITIES))
-    p.add_argument("-o", "--output", required=True, help="output .npz for the probed arrays")
+    p.add_argument("--steps", type=int, default=None,
+                   help="steps to run (default: the length of --inputs, else of the image's input program "
+                        "when it is finite)")
+    p.add_argument("--inputs", help=".npz with 'spikes' [steps, n_axons] uint8 or 'pairs' [k, 2] (step, axon); "
+                                    "overrides the image's input program")
+    p.add_argument("--probe", action="append", default=None, metavar="[POP:]Q,Q",
+                   help="what to record, repeatable: 'exc:v,spikes' (population exc, or a slice exc[0:10]) or "
+                        "'spikes,v' (all compartments); quantities: " + ",".join(QUANTITIES) + " (default: spikes)")
+    p.add_argument("--every", type=int, default=1, help="record u, v, traces and weights every k-th step (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random choice (stochastic rounding)")
+    p.add_argument("-o", "--output", required=True, help="results file to write (.npz with a JSON header)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
@@ -71,20 +81,53 @@ def _read_inputs(path: str, steps: int) -> np.ndarray:
     raise InputError(f"{path}: expected an array named 'spikes' [steps, n_axons] or 'pairs' [k, 2]")
 
 
+def parse_probe_args(values: list[str] | None, every: int) -> tuple[list[Probe], dict[str, str | None]]:
+    """``["exc:v,spikes", "u"]`` -> emulator probes (keys ``exc:v``, ``exc:spikes``, ``u``) and their selectors."""
+    probes, selectors = [], {}
+    for text in values or ["spikes"]:
+        sel, _, qs = text.rpartition(":") if ":" in text else ("", "", text)
+        sel = sel.strip() or None
+        for q in (x.strip() for x in qs.split(",")):
+            if not q:
+                continue
+            if q not in QUANTITIES:
+                raise ProbeError(f"--probe {text!r}: unknown quantity {q!r}; known: {', '.join(QUANTITIES)}")
+            key = f"{sel}:{q}" if sel else q
+            if key in selectors:
+                raise ProbeError(f"--probe {text!r}: {key!r} is asked for twice")
+            probes.append(Probe(q, sel, 1 if q == "spikes" else every, key))
+            selectors[key] = sel
+    return probes, selectors
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    image = load(args.image)
-    probes = [q.strip() for q in args.probe.split(",") if q.strip()]
-    inputs = _read_inputs(args.inputs, args.steps) if args.inputs else None
-    emu = Emulator(image, probes=probes)
-    t0 = time.perf_counter()
-    emu.run(args.steps, inputs, progress=not args.quiet and args.steps >= 100)
-    dt = time.perf_counter() - t0
-    out = {k: emu.data[k] for k in emu.data}
-    np.savez(args.output, **out)
+    with cli_warnings():
+        image = load(args.image)
+        steps = args.steps
+        inputs = _read_inputs(args.inputs, steps) if args.inputs else None
+        if steps is None and inputs is not None:  # the given inputs fix the length
+            if inputs.dtype == np.uint8 and inputs.ndim == 2:
+                steps = inputs.shape[0]
+            elif inputs.ndim == 2 and inputs.shape[1] == 2 and inputs.dtype.kind in "iu" and inputs.size:
+                steps = int(inputs[:, 0].max()) + 1
+        if steps is None:
+            steps = image.input_program.length if image.input_program is not None else None
+            if steps is None:
+                raise InputError("give --steps: the image's input program has no finite length "
+                                 "(its inputs are generators or it has none)")
+        if args.every < 1:
+            raise ProbeError(f"--every must be a positive number of steps, got {args.every}")
+        probes, selectors = parse_probe_args(args.probe, args.every)
+        emu = Emulator(image, seed=args.seed, probes=probes)
+        t0 = time.perf_counter()
+        emu.run(steps, inputs, progress=not args.quiet and steps >= 100)
+        dt = time.perf_counter() - t0
+        results = results_from(emu.data, image.populations, steps, args.seed, image_digest(image), selectors)
+        results.save(args.output)
     print(
-        f"ran {args.steps} steps of {emu.n_compartments} compartments in {dt:.2f} s; "
+        f"ran {steps} steps of {emu.n_compartments} compartments in {dt:.2f} s; "
         f"{int(emu.spike_counts.sum())} spikes, {emu.synaptic_events} synaptic events; "
-        f"wraps {emu.wraps}; wrote {', '.join(out)} to {args.output}"
+        f"wraps {emu.wraps}; wrote {', '.join(emu.data)} to {args.output}"
     )
     return 0
 

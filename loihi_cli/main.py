@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "loihi_cli.asm_cmds",
     "loihi_cli.precision_cmds",
     "loihi_cli.nir_cmds",
+    "loihi_cli.plot_cmds",
 )
 
 

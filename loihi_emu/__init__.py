@@ -7,7 +7,10 @@ Layout (imports run down this list, never up):
   (tables, ``build_image``, ``save``/``load``, ``validate``/``usage``);
 * :mod:`loihi_emu.learning`: traces, rule tables and the learning engine;
 * :mod:`loihi_emu.runtime`: flat arrays, numba kernels, the ``Emulator``;
-* :mod:`loihi_emu.conformance`: the vector loader and checker.
+* :mod:`loihi_emu.conformance`: the vector loader and checker;
+* :mod:`loihi_emu.results`, :mod:`loihi_emu.plots`: results by population
+  name in model units, result files, figures;
+* :mod:`loihi_emu.rng`: the counter-based hash behind every random choice.
 
 The package root re-exports the public names lazily, so ``import
 loihi_emu.hw`` (which :mod:`microcode` does) loads no numba.
@@ -25,6 +28,7 @@ _EXPORTS = {
     "ImageError": "loihi_emu.errors",
     "ImageFileError": "loihi_emu.errors",
     "InputError": "loihi_emu.errors",
+    "InputWarning": "loihi_emu.errors",
     "LoihiError": "loihi_emu.errors",
     "ProbeError": "loihi_emu.errors",
     "ResourceError": "loihi_emu.errors",
@@ -38,6 +42,8 @@ _EXPORTS = {
     "validate": "loihi_emu.image",
     "Emulator": "loihi_emu.runtime",
     "Probe": "loihi_emu.runtime",
+    "Results": "loihi_emu.results",
+    "load_results": "loihi_emu.results",
 }
 
 __all__ = sorted(_EXPORTS)

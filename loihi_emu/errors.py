@@ -27,6 +27,10 @@ class InputError(LoihiError, ValueError):
     """External input spikes do not fit the image (axon or step out of range)."""
 
 
+class InputWarning(UserWarning):
+    """A run gets no input although the image has external input axons."""
+
+
 class ProbeError(LoihiError, ValueError):
     """A probe names an unknown quantity or compartments that do not exist."""
 

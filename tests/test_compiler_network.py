@@ -33,6 +33,9 @@ BAD_POPULATIONS = [
     (dict(vmin=0.5), C.ParameterError, "vmin"),
     (dict(vmax=-0.5), C.ParameterError, "vmax"),
     (dict(decay_v=4096), C.ParameterError, "decay_v"),
+    (dict(decay_v_reg=4096), C.ParameterError, "decay_v_reg"),
+    (dict(decay_u=0.5, decay_u_reg=3), C.ParameterError, "not both"),
+    (dict(tau_convention="nengo"), C.ParameterError, "tau_convention"),
     (dict(vth=np.ones(3)), C.ShapeError, "vth"),
     (dict(v_scale=-2.0), C.ParameterError, "v_scale"),
     (dict(colour="red"), C.ParameterError, "colour"),
@@ -140,7 +143,7 @@ def rich_net() -> C.Network:
     net.add_input("raw", spikes=rng.random((20, 2)) < 0.5)
     net.add_population("a", 40, tau_u=rng.uniform(1, 9, 40), tau_v=np.inf, vth=1.5, bias=rng.normal(0, 0.05, 40),
                        refractory=3, vmin=-2.0)
-    net.add_population("b", 7, decay_u_reg=100, decay_v=200, vth=0.7)
+    net.add_population("b", 7, decay_u_reg=100, decay_v_reg=200, vth=0.7)
     net.connect("rate", "a", weights=(rng.random((30, 40)) < 0.3) * rng.normal(0, 1, (30, 40)), delay=2)
     net.connect("a", "b", sparse=(rng.integers(0, 40, 60), rng.integers(0, 7, 60), rng.random(60)),
                 delay=rng.integers(0, 5, 60), weight_bits=5, learning_rule="dw = 2^-2*x1*y0",

@@ -245,7 +245,7 @@ class Boom:
         ("missing member", lambda f, d: None if f == "core0.synapses.wmant.npy" else d, "'core0.synapses.wmant' is missing"),
         ("wrong dtype", lambda f, d: _npy(np.zeros(3, np.float32)) if f == "core0.synapses.wmant.npy" else d, "expected 1-D int16"),
         ("bad json", lambda f, d: _npy(np.array("{not json")) if f == "header.npy" else d, "not valid JSON"),
-        ("wrong format", lambda f, d: _npy(np.array(json.dumps({"format": "x"}))) if f == "header.npy" else d, "expected 'loihi-image/1'"),
+        ("wrong format", lambda f, d: _npy(np.array(json.dumps({"format": "x"}))) if f == "header.npy" else d, "header format is 'x'"),
         ("pickled object", lambda f, d: _npy(np.array([Boom()], dtype=object)) if f == "core0.synapses.wmant.npy" else d, "unreadable"),
         ("pickled header", lambda f, d: _npy(np.array([Boom()], dtype=object)) if f == "header.npy" else d, "header is unreadable"),
         ("bad values", lambda f, d: _npy(np.full(np.load(io.BytesIO(d)).size, 99, np.uint8)) if f == "core0.synapses.delay.npy" else d,

@@ -65,7 +65,7 @@ def test_leaky_period_matches_the_analytic_formula():
 
 def test_decay_registers_are_used_exactly():
     net = Network("reg")
-    net.add_population("a", 1, decay_u_reg=1023, decay_v=1024, vth=100.0)
+    net.add_population("a", 1, decay_u_reg=1023, decay_v_reg=1024, vth=100.0)
     net.add_input("in", 1)
     net.connect("in", "a", weights=[[1.0]])
     sim = FloatSimulator(net, probes=["u", "v"])

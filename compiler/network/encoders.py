@@ -1,4 +1,4 @@
-"""Seeded input encoders: rate, latency and delta-modulation coding.
+"""Seeded input encoders: rate (Bernoulli), Poisson, latency and delta-modulation coding.
 
 Every encoder turns a float description of an input into a boolean spike
 array ``[steps, size]`` (step-major). Every random choice is a pure function
@@ -7,48 +7,30 @@ of ``(seed, step, stream, index)`` through a counter-based hash
 (:func:`stable_id` of its name): the spikes of a population never depend on
 placement, on other populations, or on how many steps were asked for (the
 first ``k`` steps of a longer run equal a run of ``k`` steps).
+
+The arithmetic lives in :mod:`loihi_emu.image.input_eval` and the hash
+in :mod:`loihi_emu.rng`: the encoders check their parameters and call it, and
+:meth:`to_group` describes the same input to the board image, whose emulator
+evaluates it with the same functions (bit-identical spikes).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from compiler.errors import EncoderError
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-def stable_id(name: str) -> int:
-    """A 63-bit id of a population name that is the same in every process (blake2b)."""
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little") >> 1
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """The splitmix64 finalizer on a uint64 array (wraps modulo 2^64)."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-def uniform(seed: int, stream: int, steps: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Uniform floats in [0, 1), one per (step, index) pair (broadcast), from a keyed hash.
-
-    ``u = mix(mix(mix(mix(seed) ^ stream) ^ step) ^ index) >> 11 * 2^-53``:
-    a pure function of its four integers.
-    """
-    mask = (1 << 64) - 1
-    key = _mix(np.array([(int(seed) * 0x9E3779B97F4A7C15 + 1) & mask], np.uint64))
-    key = _mix(key ^ np.uint64(int(stream) & mask))
-    s = np.asarray(steps, np.int64).astype(np.uint64)
-    i = np.asarray(index, np.int64).astype(np.uint64)
-    h = _mix(_mix((key ^ (s * _GOLDEN)) + _GOLDEN) ^ i)
-    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+from loihi_emu.image.input_eval import (
+    delta_spikes,
+    latency_spikes,
+    latency_times,
+    poisson_probability,
+    rate_spikes,
+)
+from loihi_emu.image.inputs import InputGroup
+from loihi_emu.rng import stable_id, uniform  # noqa: F401  (re-exported: compiler.stable_id, compiler.uniform)
 
 
 class Encoder(Protocol):
@@ -58,6 +40,10 @@ class Encoder(Protocol):
 
     def encode(self, steps: int, stream: int) -> np.ndarray:
         """Boolean spikes ``[steps, size]``; ``stream`` is the population's stable id."""
+        ...
+
+    def to_group(self, name: str, first: int, stream: int) -> InputGroup:
+        """The board image's input group that makes the same spikes (:mod:`loihi_emu.image.inputs`)."""
         ...
 
 
@@ -105,9 +91,45 @@ class RateEncoder:
         object.__setattr__(self, "size", arr.size)
 
     def encode(self, steps: int, stream: int) -> np.ndarray:
-        steps = _check_steps(steps)
-        u = uniform(self.seed, stream, np.arange(steps)[:, None], np.arange(self.size)[None, :])
-        return u < self.intensity[None, :]
+        return rate_spikes(self.seed, stream, self.intensity, 0, _check_steps(steps))
+
+    def to_group(self, name: str, first: int, stream: int) -> InputGroup:
+        return InputGroup(name, first, self.size, "rate", self.seed, stream, {}, {"p": self.intensity})
+
+
+@dataclass(frozen=True, eq=False)
+class PoissonEncoder:
+    """Poisson coding: channel i fires at ``rate_hz[i]`` Hz, with steps of ``dt`` seconds.
+
+    In every step channel i spikes (at most once) with probability
+    ``1 - exp(-rate_hz[i] * dt)``, the chance that a Poisson process of that
+    rate has at least one event in the step; the draw is
+    ``uniform(seed, stream, t, i)`` as for :class:`RateEncoder`.
+    rate_hz: Hz, >= 0 (scalar with ``size``, or [size]); dt: seconds per step (> 0, default 1 ms).
+    """
+
+    rate_hz: np.ndarray
+    size: int | None = None
+    dt: float = 0.001
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        arr = _vector("PoissonEncoder.rate_hz", self.rate_hz, self.size)
+        if (arr < 0).any():
+            i = int(np.flatnonzero(arr < 0)[0])
+            raise EncoderError(f"PoissonEncoder.rate_hz[{i}] = {arr[i]} is negative (a rate in Hz)")
+        if not (isinstance(self.dt, (int, float, np.integer, np.floating)) and np.isfinite(self.dt) and self.dt > 0):
+            raise EncoderError(f"PoissonEncoder.dt = {self.dt!r} must be a positive number of seconds per step")
+        object.__setattr__(self, "rate_hz", arr)
+        object.__setattr__(self, "size", arr.size)
+        object.__setattr__(self, "dt", float(self.dt))
+
+    def encode(self, steps: int, stream: int) -> np.ndarray:
+        return rate_spikes(self.seed, stream, poisson_probability(self.rate_hz, self.dt), 0, _check_steps(steps))
+
+    def to_group(self, name: str, first: int, stream: int) -> InputGroup:
+        return InputGroup(name, first, self.size, "poisson", self.seed, stream, {"dt": self.dt},
+                          {"rate_hz": self.rate_hz})
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,19 +163,14 @@ class LatencyEncoder:
 
     def spike_times(self) -> np.ndarray:
         """Spike step of every channel (float; ``inf`` for none)."""
-        cur = self.intensity
-        t = np.full(cur.size, np.inf)
-        on = cur > self.theta
-        t[on] = self.offset + np.ceil(self.tau * np.log(cur[on] / (cur[on] - self.theta)))
-        return t
+        return latency_times(self.intensity, self.tau, self.theta, int(self.offset))
 
     def encode(self, steps: int, stream: int) -> np.ndarray:
-        steps = _check_steps(steps)
-        t = self.spike_times()
-        out = np.zeros((steps, self.size), bool)
-        hit = t < steps
-        out[t[hit].astype(np.int64), np.flatnonzero(hit)] = True
-        return out
+        return latency_spikes(self.spike_times(), 0, _check_steps(steps))
+
+    def to_group(self, name: str, first: int, stream: int) -> InputGroup:
+        return InputGroup(name, first, self.size, "latency", 0, stream,
+                          {"tau": self.tau, "theta": self.theta, "offset": self.offset}, {"intensity": self.intensity})
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,17 +208,12 @@ class DeltaEncoder:
         sig = self.signal
         if steps > sig.shape[0]:
             raise EncoderError(f"DeltaEncoder: asked for {steps} steps but the signal has {sig.shape[0]}")
-        n = sig.shape[1]
-        out = np.zeros((steps, 2 * n), bool)
-        ref = sig[0].copy()
-        for t in range(1, steps):  # one vectorised update per step
-            x = sig[t]
-            up, down = x - ref > self.threshold, ref - x > self.threshold
-            out[t, :n], out[t, n:] = up, down
-            moved = up | down
-            ref[moved] = x[moved]
-        return out
+        return delta_spikes(sig, self.threshold, 0, steps)
+
+    def to_group(self, name: str, first: int, stream: int) -> InputGroup:
+        return InputGroup(name, first, self.size, "delta", 0, stream, {"threshold": self.threshold},
+                          {"signal": self.signal})
 
 
-ENCODERS = {"rate": RateEncoder, "latency": LatencyEncoder, "delta": DeltaEncoder}
+ENCODERS = {"rate": RateEncoder, "poisson": PoissonEncoder, "latency": LatencyEncoder, "delta": DeltaEncoder}
 """Encoder kind (as the JSON format names it) -> class."""

@@ -29,8 +29,10 @@ from compiler.errors import (
     UnknownPopulationError,
 )
 from compiler.network.encoders import Encoder
-from compiler.network.population import InputPopulation, Population, Projection
+from compiler.network.input_population import InputPopulation
+from compiler.network.population import Population, Projection
 from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.inputs import InputProgram
 
 
 class Network:
@@ -226,6 +228,12 @@ class Network:
         if spikes:
             raise UnknownPopulationError(f"no input population named {sorted(spikes)}; known: {sorted(self.input_axons())}")
         return out
+
+    def input_program(self) -> InputProgram:
+        """The board image's :class:`~loihi_emu.image.inputs.InputProgram`: every input population's
+        encoder or spike train, which the emulator plays bit-identically to :meth:`input_array`."""
+        return InputProgram(self.n_inputs, tuple(self.population(name).to_group(start)
+                                                 for name, (start, _) in self.input_axons().items()))
 
     def population_graph(self) -> nx.Graph:
         """Undirected graph of all populations; edge weight = synapses between them (both directions)."""

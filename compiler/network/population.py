@@ -1,4 +1,4 @@
-"""The nouns of a network: populations, input populations and projections.
+"""The nouns of a network: populations and projections (input populations: :mod:`.input_population`).
 
 Each is a frozen dataclass that checks and normalises itself on construction
 (scalars broadcast to per-compartment arrays, shapes and ranges checked), so a
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compiler.errors import LearningError, LearningRuleError, ParameterError, ShapeError
-from compiler.network.encoders import Encoder, stable_id
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import COMPARTMENT_TRACES, SOURCE_TRACES, TRACES
 from loihi_emu.image.profiles import LearningProfile
@@ -27,6 +26,7 @@ from microcode import Program, RuleError, assemble, parse
 
 SIGN_MODE_NAMES = ("mixed", "excitatory", "inhibitory")
 TRACE_NAMES = TRACES
+TAU_CONVENTIONS = ("euler", "exp")
 
 
 def per_compartment(owner: str, name: str, value, size: int, *, integer: bool = False) -> np.ndarray:
@@ -74,7 +74,12 @@ class Population:
 
     tau_u, tau_v: current and voltage time constants in steps, >= 1 or inf
     (tau_u = 1: u holds this step's input only; tau_v = inf: perfect integrator).
-    decay_u_reg, decay_v: the registers directly (0..4095), instead of a tau.
+    tau_convention: how a tau becomes the fraction ``d`` of u or v lost per
+    step: ``"euler"`` (default, forward Euler: ``d = 1/tau``) or ``"exp"``
+    (exact exponential decay, as nengo and Brian write it: ``d = 1 - exp(-1/tau)``).
+    decay_u, decay_v: the per-step fractions ``d`` directly (0..1; x <- x (1 - d)),
+    instead of a tau.
+    decay_u_reg, decay_v_reg: the registers directly (0..4095), instead of either.
     vth: threshold (> 0), bias, vmin (<= 0), vmax (>= 0): model units.
     refractory: refractory delay register in steps, 1..63 (r leaves r - 1
     silent steps after the spike step).
@@ -92,8 +97,11 @@ class Population:
     vmin: np.ndarray | float | None = None
     vmax: np.ndarray | float | None = None
     decay_u_reg: np.ndarray | int | None = None
-    decay_v: np.ndarray | int | None = None
+    decay_v_reg: np.ndarray | int | None = None
     v_scale: float | None = None
+    decay_u: np.ndarray | float | None = None
+    decay_v: np.ndarray | float | None = None
+    tau_convention: str = "euler"
     spec: HardwareSpec = field(default=LOIHI1, repr=False)
 
     @property
@@ -104,9 +112,21 @@ class Population:
         _check_name("population", self.name)
         n = _check_size(f"population {self.name!r}", self.size)
         w, s, set_ = self.label, self.spec, lambda k, v: object.__setattr__(self, k, v)
-        for tau_name, reg_name in (("tau_u", "decay_u_reg"), ("tau_v", "decay_v")):
-            reg = getattr(self, reg_name)
-            if reg is not None:
+        if self.tau_convention not in TAU_CONVENTIONS:
+            raise ParameterError(f"{w}: tau_convention {self.tau_convention!r} is not one of {list(TAU_CONVENTIONS)} "
+                                 "(euler: decay = 1/tau per step; exp: decay = 1 - exp(-1/tau))")
+        for tau_name, reg_name, d_name in (("tau_u", "decay_u_reg", "decay_u"), ("tau_v", "decay_v_reg", "decay_v")):
+            reg, frac = getattr(self, reg_name), getattr(self, d_name)
+            if reg is not None and frac is not None:
+                raise ParameterError(f"{w}: give {d_name} (a fraction per step) or {reg_name} (the register), not both")
+            if frac is not None:
+                arr = per_compartment(w, d_name, frac, n)
+                _first_bad(w, d_name, arr, ~np.isfinite(arr) | (arr < 0) | (arr > 1),
+                           f"is outside 0..1 (the fraction of {tau_name[-1]} lost per step; the register "
+                           f"0..{s.decay_max} is {reg_name})")
+                set_(d_name, arr)
+                set_(tau_name, None)
+            elif reg is not None:
                 arr = per_compartment(w, reg_name, reg, n, integer=True)
                 _first_bad(w, reg_name, arr, (arr < 0) | (arr > s.decay_max), f"is outside 0..{s.decay_max}")
                 set_(reg_name, arr)
@@ -137,61 +157,23 @@ class Population:
         if self.v_scale is not None and not (np.isfinite(self.v_scale) and self.v_scale > 0):
             raise ParameterError(f"{w}: v_scale = {self.v_scale} must be finite and > 0 (v units per model unit)")
 
+    def decay_fraction(self, which: str) -> np.ndarray | None:
+        """Fraction of ``which`` ('u' or 'v') lost per step, float [size]; None when the register is given."""
+        frac = getattr(self, f"decay_{which}")
+        if frac is not None:
+            return frac
+        tau = getattr(self, f"tau_{which}")
+        if tau is None:
+            return None
+        return 1.0 / tau if self.tau_convention == "euler" else -np.expm1(-1.0 / tau)
+
     def params(self) -> dict:
         """The parameters as given to the constructor (normalised arrays), for files and copies."""
-        keys = ("tau_u", "tau_v", "vth", "bias", "refractory", "vmin", "vmax", "decay_u_reg", "decay_v", "v_scale")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-
-
-@dataclass(frozen=True, eq=False)
-class InputPopulation:
-    """External input axons: spikes from an array or an encoder (see :mod:`compiler.network.encoders`).
-
-    spikes: bool [steps, size] played from step 0 (later steps are silent).
-    encoder: a seeded encoder; the population's stream is ``stable_id(name)``.
-    With neither, the input is silent unless spikes are passed at run time.
-    """
-
-    name: str
-    size: int | None = None
-    spikes: np.ndarray | None = None
-    encoder: Encoder | None = None
-
-    @property
-    def label(self) -> str:
-        return f"input population {self.name!r}"
-
-    @property
-    def stream(self) -> int:
-        return stable_id(self.name)
-
-    def __post_init__(self) -> None:
-        _check_name("input population", self.name)
-        if self.spikes is not None and self.encoder is not None:
-            raise ParameterError(f"{self.label}: give spikes or an encoder, not both")
-        size = self.size
-        if self.encoder is not None:
-            if size is not None and size != self.encoder.size:
-                raise ShapeError(f"{self.label}: size {size} but the encoder makes {self.encoder.size} channels")
-            size = self.encoder.size
-        if self.spikes is not None:
-            sp = np.asarray(self.spikes)
-            if sp.ndim != 2 or (size is not None and sp.shape[1] != size):
-                raise ShapeError(f"{self.label}: spikes have shape {sp.shape}, expected [steps, {size or 'size'}]")
-            if sp.dtype.kind not in "biu" or (sp.size and (sp.min() < 0 or sp.max() > 1)):
-                raise ParameterError(f"{self.label}: spikes must be booleans or 0/1 integers")
-            size = sp.shape[1]
-            object.__setattr__(self, "spikes", sp.astype(bool))
-        object.__setattr__(self, "size", _check_size(self.label, size))
-
-    def spikes_for(self, steps: int) -> np.ndarray:
-        """Boolean spikes [steps, size] of this input."""
-        if self.encoder is not None:
-            return np.asarray(self.encoder.encode(steps, self.stream), bool)
-        out = np.zeros((steps, self.size), bool)
-        if self.spikes is not None:
-            k = min(steps, self.spikes.shape[0])
-            out[:k] = self.spikes[:k]
+        keys = ("tau_u", "tau_v", "vth", "bias", "refractory", "vmin", "vmax", "decay_u_reg", "decay_v_reg",
+                "decay_u", "decay_v", "v_scale")
+        out = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        if self.tau_convention != "euler":
+            out["tau_convention"] = self.tau_convention
         return out
 
 

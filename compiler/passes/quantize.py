@@ -3,7 +3,9 @@
 Rules (``spec`` = :data:`loihi_emu.hw.LOIHI1` unless given; ``one`` = 4096):
 
 * **Decays.** A time constant ``tau`` (steps, >= 1, inf = no decay) is a decay
-  fraction ``d = 1/tau`` per step (forward Euler: ``x <- x (1 - 1/tau)``).
+  fraction ``d = 1/tau`` per step (forward Euler: ``x <- x (1 - 1/tau)``), or
+  ``d = 1 - exp(-1/tau)`` with ``tau_convention="exp"``; ``decay_u``/``decay_v``
+  give ``d`` directly, and the registers below use ``tau = 1/d``.
   ``decay_v = rint(one / tau_v)`` and ``decay_u_reg = rint(one / tau_u) - 1``,
   both clipped to 0..4095 (``rint``: nearest, ties to even). The ``- 1`` is
   because the emulator decays u with ``decay_u_reg + 1`` (SEMANTICS.md §1):
@@ -299,6 +301,14 @@ def _warn_rel(row: ErrorRow, warn_rel: float, scale: float | None = None) -> Non
         )
 
 
+def _register_tau(pop: Population, which: str, frac: np.ndarray) -> np.ndarray:
+    """The tau the register formulas take: the given tau (forward Euler), else ``1 / d``."""
+    if getattr(pop, f"decay_{which}") is None and pop.tau_convention == "euler":
+        return getattr(pop, f"tau_{which}")
+    with np.errstate(divide="ignore"):
+        return 1.0 / frac
+
+
 def quantize_population(
     pop: Population, incoming: list[Projection], spec: HardwareSpec = LOIHI1, warn_rel: float = 0.01
 ) -> tuple[PopulationRegisters, list[ErrorRow]]:
@@ -308,14 +318,16 @@ def quantize_population(
     if pop.decay_u_reg is not None:
         du = pop.decay_u_reg
     else:
-        du = decay_u_register(pop.tau_u, spec)
-        rows.append(error_row(item, "decay_u", "1/step", 1.0 / pop.tau_u, (du + 1) / one))
+        fu = pop.decay_fraction("u")
+        du = decay_u_register(_register_tau(pop, "u", fu), spec)
+        rows.append(error_row(item, "decay_u", "1/step", fu, (du + 1) / one))
         _warn_rel(rows[-1], warn_rel)
-    if pop.decay_v is not None:
-        dv = pop.decay_v
+    if pop.decay_v_reg is not None:
+        dv = pop.decay_v_reg
     else:
-        dv = decay_v_register(pop.tau_v, spec)
-        rows.append(error_row(item, "decay_v", "1/step", 1.0 / pop.tau_v, dv / one))
+        fv = pop.decay_fraction("v")
+        dv = decay_v_register(_register_tau(pop, "v", fv), spec)
+        rows.append(error_row(item, "decay_v", "1/step", fv, dv / one))
         _warn_rel(rows[-1], warn_rel)
     vth_mant = np.rint(s * pop.vth / 2.0**spec.vth_shift).astype(np.int64)
     if (vth_mant < 1).any():

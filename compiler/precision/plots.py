@@ -1,6 +1,6 @@
 """Figures of a precision report (needs matplotlib, the ``plot`` extra; imported lazily).
 
-* :func:`plot_raster`: float (open circles) and fixed-point (dots) spikes overlaid;
+* :func:`plot_raster`: float and fixed-point rasters of every compartment (density above a size);
 * :func:`plot_worst_voltages`: v of the compartments with the largest v RMSE, float vs fixed, in model units;
 * :func:`plot_sweep`: error figures against weight bits.
 :func:`save_report_plots` writes the figures of a report (and a sweep) into a directory.
@@ -15,6 +15,7 @@ import numpy as np
 
 from compiler.precision.compare import PrecisionError, PrecisionReport
 from compiler.precision.sweep import SweepReport
+from loihi_emu.plots import DENSITY_ABOVE, draw_raster
 
 
 def _pyplot():
@@ -28,26 +29,28 @@ def _pyplot():
     return plt
 
 
-def plot_raster(report: PrecisionReport, max_compartments: int = 200, ax=None):
-    """Raster of the first ``max_compartments`` compartments: float 'o', fixed '.', x = step, y = global index."""
+def plot_raster(report: PrecisionReport, density_above: int = DENSITY_ABOVE, ax=None):
+    """Float and fixed-point rasters of every compartment, one above the other, coloured by population.
+
+    Above ``density_above`` compartments each is a density raster (spike
+    counts per bin) with a note saying so: every compartment appears.
+    """
     plt = _pyplot()
     if report.float_spikes is None:
         raise PrecisionError("the report holds no spike arrays to plot")
+    steps, n = report.float_spikes.shape
+    groups = [(p.name, p.first, p.size) for p in report.populations]
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 5))
-    n = min(max_compartments, report.float_spikes.shape[1])
-    for arr, style, label in ((report.float_spikes, dict(marker="o", s=14, facecolors="none", edgecolors="C0"),
-                               "float"), (report.fixed_spikes, dict(marker=".", s=6, color="C3"), "fixed point")):
-        t, c = np.nonzero(arr[:, :n])
-        ax.scatter(t, c, label=label, **style)
-    for p in report.populations:
-        if p.first < n:
-            ax.axhline(p.first - 0.5, color="0.8", lw=0.5)
-    ax.set_xlabel("step")
-    ax.set_ylabel("global compartment")
-    ax.set_title(f"{report.network}: float vs fixed-point spikes")
-    ax.legend(loc="upper right")
-    return ax.figure
+        fig, axes = plt.subplots(2, 1, figsize=(10, 8), sharex=True)
+    else:
+        fig, axes = ax.figure, [ax, ax.twinx()]
+    for a, arr, label in ((axes[0], report.float_spikes, "float reference"),
+                          (axes[1], report.fixed_spikes, "fixed point (emulator)")):
+        t, c = np.nonzero(arr)
+        draw_raster(a, np.stack([t, c], axis=1), n, steps, groups, density_above=density_above,
+                    title=f"{report.network}: {label} spikes, {n} compartments")
+    fig.tight_layout()
+    return fig
 
 
 def plot_worst_voltages(report: PrecisionReport, k: int = 4):
@@ -62,7 +65,7 @@ def plot_worst_voltages(report: PrecisionReport, k: int = 4):
         ax.plot(report.float_v[:, g], label="float", lw=1)
         ax.plot(report.fixed_v[:, g], label="fixed point", lw=1, ls="--")
         ax.axhline(report.vth[g], color="0.5", lw=0.5, ls=":")
-        ax.set_ylabel(f"v[{g}]")
+        ax.set_ylabel(f"v[{g}] (model units)")
         ax.set_title(f"compartment {g}: v RMSE {rmse[g]:.3g} x vth", fontsize=9)
     axes[0, 0].legend(loc="upper right")
     axes[-1, 0].set_xlabel("step")
@@ -79,10 +82,13 @@ def plot_sweep(sw: SweepReport):
     a1.semilogy(bits, [max(r.victor_purpura, 1e-6) for r in rows], "s-", label="Victor-Purpura (mean)")
     a1.semilogy(bits, [max(r.v_rmse, 1e-6) for r in rows], "^-", label="v RMSE / vth (mean)")
     a1.set_xlabel("weight bits")
+    a1.set_ylabel("error (mean over compartments)")
+    a1.set_title("spike-train distances and v error")
     a1.legend()
     a2.plot(bits, [100 * r.identical for r in rows], "o-")
     a2.set_xlabel("weight bits")
     a2.set_ylabel("identical spike trains (%)")
+    a2.set_title("compartments whose spikes match exactly")
     fig.suptitle(f"{sw.network}: precision vs weight bits")
     return fig
 

@@ -16,12 +16,13 @@ One step ``t``, per compartment, in the emulator's order::
     counter = counter - 1   where counter > 0
 
 Decay factors (the "keep" factors the quantizer approximates, see
-``compiler/quantize.py``): from time constants ``keep_u = 1 - 1/tau_u`` and
-``keep_v = 1 - 1/tau_v`` (``tau = inf`` keeps 1: unlike the chip, u *can* be a
-perfect integrator here). The chip keeps ``(4096 - (decay_u_reg + 1)) / 4096``
+``compiler/passes/quantize.py``): ``keep = 1 - d`` with ``d`` the population's
+per-step decay fraction: ``1/tau`` (``tau_convention="euler"``, the default),
+``1 - exp(-1/tau)`` (``"exp"``) or ``decay_u``/``decay_v`` as given
+(``tau = inf`` keeps 1: unlike the chip, u *can* be a perfect integrator here). The chip keeps ``(4096 - (decay_u_reg + 1)) / 4096``
 with ``decay_u_reg = rint(4096/tau_u) - 1`` and ``(4096 - decay_v) / 4096``
 with ``decay_v = rint(4096/tau_v)``, truncating the product toward zero. When
-a population gives the registers (``decay_u_reg=``, ``decay_v=``) the
+a population gives the registers (``decay_u_reg=``, ``decay_v_reg=``) the
 reference uses exactly those factors, without truncation.
 
 Learning (plastic projections, ``learning_rule=``) runs on the chip's schedule
@@ -38,10 +39,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compiler.errors import CompilerError
+from compiler.network.input_population import InputPopulation
 from compiler.network.model import Network
-from compiler.network.population import InputPopulation
 from compiler.passes.quantize import quantize_network
 from loihi_emu.image.core import TRACES
+from loihi_emu.image.input_eval import program_array
 from loihi_emu.runtime.probes import Probe, ProbeData, normalize_probes
 from microcode import parse
 
@@ -110,8 +112,8 @@ def keep_factors(net: Network) -> tuple[np.ndarray, np.ndarray]:
         if pop.decay_u_reg is not None:
             ku.append((one - (pop.decay_u_reg + 1.0)) / one)
         else:
-            ku.append(1.0 - 1.0 / pop.tau_u)
-        kv.append((one - pop.decay_v) / one if pop.decay_v is not None else 1.0 - 1.0 / pop.tau_v)
+            ku.append(1.0 - pop.decay_fraction("u"))
+        kv.append((one - pop.decay_v_reg) / one if pop.decay_v_reg is not None else 1.0 - pop.decay_fraction("v"))
     return np.concatenate(ku).astype(np.float64), np.concatenate(kv).astype(np.float64)
 
 
@@ -149,6 +151,7 @@ class FloatSimulator:
         self.n = n = net.n_compartments
         self.n_in = n_in = net.n_inputs
         self.keep_u, self.keep_v = keep_factors(net)
+        self._program = net.input_program()
         pops = net.populations
         cat = lambda key: np.concatenate([getattr(p, key) for p in pops]).astype(np.float64)  # noqa: E731
         self.vth, self.bias = cat("vth"), cat("bias")
@@ -311,8 +314,8 @@ class FloatSimulator:
 
     # ------------------------------------------------------------------ running
     def _inputs(self, steps: int, inputs) -> np.ndarray:
-        if inputs is None:
-            return np.zeros((steps, self.n_in), bool)
+        if inputs is None:  # the network's own inputs, as the emulator plays them from the image
+            return program_array(self._program, self.t, self.t + steps).astype(bool)
         arr = np.asarray(inputs)
         if arr.ndim == 2 and arr.shape == (steps, self.n_in) and (arr.dtype.kind == "b" or arr.shape[1] != 2
                                                                  or arr.dtype == np.uint8):
@@ -334,7 +337,8 @@ class FloatSimulator:
         )
 
     def run(self, steps: int, inputs: np.ndarray | None = None) -> None:
-        """Advance ``steps`` steps; ``inputs`` as for :meth:`loihi_emu.Emulator.run` (steps count from this call)."""
+        """Advance ``steps`` steps; ``inputs`` as for :meth:`loihi_emu.Emulator.run` (steps count from this call;
+        None: the network's own encoders and spike trains, from the current step)."""
         steps = int(steps)
         if steps < 0:
             raise FloatReferenceError(f"steps must be >= 0, got {steps}")

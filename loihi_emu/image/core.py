@@ -34,6 +34,8 @@ import numpy as np
 
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.inputs import InputProgram
+from loihi_emu.image.popmap import PopulationMap
 from loihi_emu.image.tables import (  # noqa: F401  (re-exported: the image's public vocabulary)
     COMPARTMENT_TRACES,
     CORE_TABLES,
@@ -117,11 +119,17 @@ class Image:
 
     The global compartment numbering is given by every core's
     ``compartments.global_index``; together they must be 0..n-1, each once.
+    input_program: what the external input axons receive when a run is given
+    no inputs (:mod:`loihi_emu.image.inputs`); populations: the names, ranges
+    and scales of the network the image came from (:mod:`loihi_emu.image.popmap`).
+    Both optional (images of format ``loihi-image/1`` have neither).
     """
 
     cores: tuple[Core, ...]
     inputs: RouteTable
     spec: HardwareSpec = LOIHI1
+    input_program: InputProgram | None = None
+    populations: PopulationMap | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cores", tuple(self.cores))
@@ -147,6 +155,26 @@ class Image:
         for core in self.cores:
             self._check_routes(core.routes, core.label + "RouteTable")
         self._check_routes(self.inputs, "inputs RouteTable")
+        self._check_parts()
+
+    def _check_parts(self) -> None:
+        n, n_in = self.n_compartments, self.inputs.n_sources
+        if self.input_program is not None and self.input_program.n_axons != n_in:
+            raise ImageError(f"the input program drives {self.input_program.n_axons} input axons, the image has {n_in}")
+        pm = self.populations
+        if pm is not None and (pm.n_compartments != n or pm.n_inputs != n_in):
+            raise ImageError(f"the population map numbers {pm.n_compartments} compartments and {pm.n_inputs} "
+                             f"inputs, the image has {n} and {n_in}")
+
+    def with_parts(self, input_program: InputProgram | None, populations: PopulationMap | None) -> Image:
+        """This image with another input program and population map (checked against its sizes;
+        the cores, already checked, are shared, not copied)."""
+        new = object.__new__(Image)
+        new.__dict__.update(self.__dict__)
+        object.__setattr__(new, "input_program", input_program)
+        object.__setattr__(new, "populations", populations)
+        new._check_parts()
+        return new
 
     def core_positions(self, routes: RouteTable, label: str = "routes") -> np.ndarray:
         """For every route, the position in :attr:`cores` of its destination core.
@@ -205,6 +233,9 @@ class Image:
             if a.address != b.address:
                 return False
             if not all(getattr(a, t).equals(getattr(b, t)) for t in CORE_TABLES):
+                return False
+        for mine, theirs in ((self.input_program, other.input_program), (self.populations, other.populations)):
+            if (mine is None) != (theirs is None) or (mine is not None and not mine.equals(theirs)):
                 return False
         return self.inputs.equals(other.inputs)
 

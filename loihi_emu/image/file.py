@@ -1,9 +1,13 @@
 """Saving and loading board images: one ``.npz`` with a JSON header.
 
-Layout (format ``loihi-image/1``): the member ``header`` is a 0-d unicode
-array holding JSON ``{"format", "spec", "cores": [[chip, core], ...]}``;
-every table array is a member named ``core<i>.<table>.<field>`` (``i`` the
-position in ``header["cores"]``) or ``inputs.<field>``. Files are read with
+Layout (format ``loihi-image/2``): the member ``header`` is a 0-d unicode
+array holding JSON ``{"format", "spec", "cores": [[chip, core], ...],
+"input_program", "population_map"}``; every table array is a member named
+``core<i>.<table>.<field>`` (``i`` the position in ``header["cores"]``) or
+``inputs.<field>``. ``input_program`` and ``population_map`` are the JSON
+halves of :meth:`InputProgram.to_arrays` / :meth:`PopulationMap.to_arrays`
+(or null); their arrays are the members ``program.<name>`` and
+``popmap.<name>``. Format ``loihi-image/1`` (no program, no map) still loads. Files are read with
 ``allow_pickle=False``; anything malformed, truncated, missing or of the wrong
 dtype raises :class:`~loihi_emu.errors.ImageFileError` (or
 :class:`~loihi_emu.errors.ImageError` when the arrays are well formed but
@@ -27,8 +31,11 @@ import numpy as np
 from loihi_emu.errors import ImageError, ImageFileError
 from loihi_emu.hw import SPECS
 from loihi_emu.image.core import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
+from loihi_emu.image.inputs import InputProgram
+from loihi_emu.image.popmap import PopulationMap
 
-FORMAT = "loihi-image/1"
+FORMAT = "loihi-image/2"
+FORMATS = ("loihi-image/1", FORMAT)
 
 
 def save(image: Image, path: str | os.PathLike) -> None:
@@ -37,16 +44,32 @@ def save(image: Image, path: str | os.PathLike) -> None:
         "format": FORMAT,
         "spec": image.spec.name,
         "cores": [[c.chip, c.index] for c in image.cores],
+        "input_program": None,
+        "population_map": None,
     }
-    arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(header))}
+    arrays: dict[str, np.ndarray] = {}
+    for key, prefix, part in (("input_program", "program", image.input_program),
+                              ("population_map", "popmap", image.populations)):
+        if part is not None:
+            doc, parts = part.to_arrays()
+            header[key] = doc
+            arrays.update({f"{prefix}.{k}": v for k, v in parts.items()})
+    arrays["header"] = np.array(json.dumps(header))
     for i, core in enumerate(image.cores):
         for tname in CORE_TABLES:
             for fname, arr in getattr(core, tname).arrays().items():
                 arrays[f"core{i}.{tname}.{fname}"] = arr
     for fname, arr in image.inputs.arrays().items():
         arrays[f"inputs.{fname}"] = arr
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
+    target = os.fspath(path)
+    tmp = f"{target}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, target)  # a failed save never destroys an existing file
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def _read_member(files: Any, key: str, dtype: np.dtype, path: str) -> np.ndarray:
@@ -74,8 +97,8 @@ def _parse_header(files: Any, path: str) -> dict:
         header = json.loads(str(raw))
     except json.JSONDecodeError as exc:
         raise ImageFileError(f"{path}: header is not valid JSON ({exc})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ImageFileError(f"{path}: header format is {header.get('format') if isinstance(header, dict) else None!r}, expected {FORMAT!r}")
+    if not isinstance(header, dict) or header.get("format") not in FORMATS:
+        raise ImageFileError(f"{path}: header format is {header.get('format') if isinstance(header, dict) else None!r}, expected one of {list(FORMATS)}")
     if header.get("spec") not in SPECS:
         raise ImageFileError(f"{path}: unknown hardware spec {header.get('spec')!r}; known: {sorted(SPECS)}")
     cores = header.get("cores")
@@ -84,6 +107,24 @@ def _parse_header(files: Any, path: str) -> dict:
     ):
         raise ImageFileError(f"{path}: header 'cores' must be a list of [chip, core] integer pairs")
     return header
+
+
+def _read_part(files: Any, header: dict, key: str, prefix: str, cls, path: str):
+    """An input program or population map from its header JSON and ``<prefix>.*`` members (None if absent)."""
+    doc = header.get(key)
+    if doc is None:
+        return None
+    names = [f for f in files.files if f.startswith(prefix + ".")]
+    arrays = {}
+    for f in names:
+        try:
+            arrays[f[len(prefix) + 1:]] = files[f]
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise ImageFileError(f"{path}: member '{f}' is unreadable ({exc})") from None
+    try:
+        return cls.from_arrays(doc, arrays)
+    except ImageFileError as exc:
+        raise ImageFileError(f"{path}: {exc}") from None
 
 
 def load(path: str | os.PathLike) -> Image:
@@ -122,6 +163,8 @@ def load(path: str | os.PathLike) -> Image:
                 where="inputs: ",
                 spec=spec,
             )
-            return Image(tuple(cores), inputs, spec)
+            program = _read_part(files, header, "input_program", "program", InputProgram, label)
+            popmap = _read_part(files, header, "population_map", "popmap", PopulationMap, label)
+            return Image(tuple(cores), inputs, spec, program, popmap)
         except ImageError as exc:
             raise ImageError(f"{label}: {exc}") from None

@@ -57,9 +57,8 @@ from loihi_emu.learning.flat import (
     P_SHIFT,
     VAR_U,
 )
-from loihi_emu.learning.random import STREAM_D, STREAM_T, STREAM_W, _mix_numpy, draw_numba
-
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+from loihi_emu.learning.random import STREAM_D, STREAM_T, STREAM_W, draw_numba
+from loihi_emu.rng import GOLDEN, mix_numpy
 
 
 # --------------------------------------------------------------------------- #
@@ -71,7 +70,7 @@ def _round_numpy(acc, frac, pshift, stoch, key, ident):
     det = (((mag + (1 << frac) - 1) >> frac) >> pshift) << pshift
     nb = (frac + pshift).astype(np.uint64)
     with np.errstate(over="ignore"):
-        h = _mix_numpy(np.uint64(key) + ident.astype(np.uint64) * GOLDEN)
+        h = mix_numpy(np.uint64(key) + ident.astype(np.uint64) * np.uint64(GOLDEN))
     fr = (mag & ((np.int64(1) << (frac + pshift)) - 1)).astype(np.uint64)
     up = (fr > 0) & ((h >> (np.uint64(64) - nb)) < fr)
     sto = ((mag >> (frac + pshift)) + up) << pshift

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from loihi_emu.learning.random import _mix_numpy, draw_numba
+from loihi_emu.learning.random import draw_numba
+from loihi_emu.rng import GOLDEN, mix_numpy
 
 
 def impulse_numpy(t, src, n_in, x_last, y_last, x_tr, x_imp, y_tr, y_imp, trace_max) -> None:
@@ -45,7 +46,7 @@ def _decay_rows_numpy(tr, tau, rnd, keys, stream0) -> None:
         rem = num - q * np.maximum(ta, 1)
         ids = np.arange(v.size, dtype=np.uint64)
         with np.errstate(over="ignore"):
-            h = _mix_numpy(np.uint64(keys[stream0 + k]) + ids * np.uint64(0x9E3779B97F4A7C15))
+            h = mix_numpy(np.uint64(keys[stream0 + k]) + ids * np.uint64(GOLDEN))
         u = ((h >> np.uint64(32)) * ta.astype(np.uint64)) >> np.uint64(32)
         up = on & (rnd != 0) & (rem > 0) & (u < rem.astype(np.uint64))
         tr[k] = (q + up).astype(tr.dtype)

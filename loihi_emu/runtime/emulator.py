@@ -20,13 +20,15 @@ weights as this step's rule left them), then the end-of-step probes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numba
 import numpy as np
 
-from loihi_emu.errors import InputError, LoihiError, WrapError
+from loihi_emu.errors import InputError, InputWarning, LoihiError, WrapError
 from loihi_emu.image.core import Image
+from loihi_emu.image.input_eval import program_array
 from loihi_emu.learning.engine import LearningEngine
 from loihi_emu.learning.flat import flatten_learning
 from loihi_emu.runtime.flatten import flatten, release_freed_memory
@@ -81,7 +83,9 @@ class Emulator:
         self._deliver, self._update = BACKENDS[backend]
         n_plastic = plastic.n_plastic if plastic else 0
         sizes = {"x1": self.net.n_in + n, "x2": self.net.n_in + n, **{q: n_plastic for q in SYNAPSE_QUANTITIES}}
-        self._probes = normalize_probes(probes, n, sizes)
+        self.input_program = image.input_program  # played by run()/step() when no inputs are given
+        self.populations = image.populations
+        self._probes = normalize_probes(probes, n, sizes, self.populations)
         self.data = ProbeData(self._probes, n, sizes)
         self._want_traces = bool(self.data.quantities & set(TRACE_QUANTITIES))
         self._want_synapses = bool(self.data.quantities & set(SYNAPSE_QUANTITIES))
@@ -192,16 +196,30 @@ class Emulator:
             f"inputs must be an array [steps={steps}, n_axons={n_in}] or (step, axon) pairs [k, 2]; got shape {arr.shape}"
         )
 
+    def _program_inputs(self, steps: int) -> np.ndarray | None:
+        """The image's input program for the next ``steps`` steps (None: none); warns once when the image
+        has input axons that nothing drives."""
+        prog = self.input_program
+        if prog is not None and prog.active:
+            return program_array(prog, self.t, self.t + steps)
+        if self.net.n_in and steps and not getattr(self, "_warned_no_input", False):
+            self._warned_no_input = True
+            warnings.warn(f"the image has {self.net.n_in} input axons but this run gives them no input "
+                          "(no inputs= and no input program in the image): they stay silent", InputWarning,
+                          stacklevel=3)
+        return None
+
     # ------------------------------------------------------------------ running
     def run(self, steps: int, inputs: np.ndarray | Sequence | None = None, progress: bool = False) -> None:
         """Advance ``steps`` steps. ``inputs``: spikes of external axons for
         these steps: a boolean or uint8 array ``[steps, n_axons]``, or integer
         ``(step, axon)`` pairs ``[k, 2]`` with steps counted from the start of
-        this call (duplicates count once)."""
+        this call (duplicates count once). None plays the image's input
+        program (:mod:`loihi_emu.image.inputs`) from the current step."""
         steps = int(steps)
         if steps < 0:
             raise InputError(f"steps must be >= 0, got {steps}")
-        schedule = self._input_schedule(steps, inputs)
+        schedule = self._input_schedule(steps, self._program_inputs(steps) if inputs is None else inputs)
         bar = Progress(steps, enabled=progress)
         for s in range(steps):
             self._step(schedule[s])
@@ -211,7 +229,10 @@ class Emulator:
     def step(self, inputs: Iterable[int] | None = None) -> np.ndarray:
         """Advance one step; ``inputs`` lists the external axons spiking now.
         Returns the global indices of the compartments that spiked."""
-        axons = np.asarray(list(inputs) if inputs is not None else [], np.int64)
+        if inputs is None:
+            prog = self._program_inputs(1)
+            inputs = [] if prog is None else np.flatnonzero(prog[0])
+        axons = np.asarray(list(inputs), np.int64)
         if axons.size and (axons.min() < 0 or axons.max() >= self.net.n_in):
             bad = int(axons[(axons < 0) | (axons >= self.net.n_in)][0])
             raise InputError(f"input axon {bad} is outside 0..{self.net.n_in - 1}")

@@ -31,7 +31,9 @@ class Probe:
     'wmant' (mantissa), 'delay' (steps), 'tag'.
 
     compartments: indices into the quantity's axis (compartments, sources or
-    plastic synapses), or None for all.
+    plastic synapses), a selector naming a population of the image's
+    population map (``"exc"``, ``"exc[0:10]"``, for plastic synapses also a
+    projection ``"in->exc"``; see :mod:`loihi_emu.image.popmap`), or None for all.
     every: record every k-th step (steps t with t % every == every - 1, i.e.
     the last step of each group of k). Spike *events* are always recorded
     for every step.
@@ -39,7 +41,7 @@ class Probe:
     """
 
     quantity: str
-    compartments: tuple[int, ...] | None = None
+    compartments: tuple[int, ...] | str | None = None
     every: int = 1
     name: str | None = None
 
@@ -48,12 +50,19 @@ class Probe:
         return self.name or self.quantity
 
 
+def axis_of(quantity: str) -> str:
+    """The axis a quantity is recorded along: 'compartment', 'source' or 'synapse'."""
+    return "source" if quantity in SOURCE_QUANTITIES else ("synapse" if quantity in SYNAPSE_QUANTITIES else "compartment")
+
+
 def normalize_probes(
-    probes: Iterable[str | Probe], n: int, sizes: Mapping[str, int] | None = None
+    probes: Iterable[str | Probe], n: int, sizes: Mapping[str, int] | None = None, populations=None,
 ) -> list[tuple[Probe, np.ndarray | None]]:
     """Check probes against an image of ``n`` compartments; return (probe, index array).
 
     sizes: length of each quantity's axis (default ``n`` for every quantity).
+    populations: the image's :class:`~loihi_emu.image.popmap.PopulationMap`,
+    which resolves probes whose ``compartments`` is a selector string.
     """
     out, keys = [], set()
     for p in probes:
@@ -69,6 +78,15 @@ def normalize_probes(
             raise ProbeError(f"two probes are named {p.key!r}; give one a name=")
         keys.add(p.key)
         idx = None
+        if isinstance(p.compartments, str):
+            if populations is None:
+                raise ProbeError(f"probe {p.key!r}: selector {p.compartments!r} needs a population map, which this "
+                                 "image lacks (a loihi-image/1 file or a hand-built image); give indices")
+            try:
+                p = Probe(p.quantity, tuple(populations.select(p.compartments, axis_of(p.quantity)).tolist()),
+                          p.every, p.key)
+            except ProbeError as exc:
+                raise ProbeError(f"probe {p.key!r}: {exc}") from None
         if p.compartments is not None:
             size = (sizes or {}).get(p.quantity, n)
             what = "source" if p.quantity in SOURCE_QUANTITIES else (
@@ -113,6 +131,11 @@ class ProbeData(Mapping):
                 mask[idx] = True
             self._event_filter = mask
         self._cache: dict[str, np.ndarray] = {}
+
+    @property
+    def probes(self) -> list[tuple[Probe, np.ndarray | None]]:
+        """The (probe, global index array or None for all) pairs being recorded."""
+        return list(self._probes)
 
     def record(self, t: int, state: dict[str, np.ndarray], spike_idx: np.ndarray) -> None:
         """Record step ``t`` (absolute) from ``state`` (quantity -> array over its axis)."""
