@@ -33,7 +33,11 @@ def test_doc_blocks_run(path, tmp_path, monkeypatch):
     from compiler import compile
     from compiler.network.netfile import network_from_dict
 
+    if "from_nir" in path.read_text() or "to_nir" in path.read_text():
+        pytest.importorskip("nir")
+        pytest.importorskip("h5py")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copytree(ROOT / "tests" / "data", tmp_path / "tests" / "data")
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": f"doc:{path.name}"}
     for kind, line, code in blocks(path):

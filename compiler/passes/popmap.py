@@ -6,8 +6,8 @@ import numpy as np
 
 from compiler.network.model import Network
 from loihi_emu.image.core import Image
+from loihi_emu.image.plastic import plastic_synapses
 from loihi_emu.image.popmap import SCALE_KEYS, PopulationEntry, PopulationMap
-from loihi_emu.learning.flat import flatten_learning
 
 
 def population_map(net: Network, scales: dict[str, float], image: Image) -> PopulationMap:
@@ -16,10 +16,6 @@ def population_map(net: Network, scales: dict[str, float], image: Image) -> Popu
     entries = [PopulationEntry(name, "compartments", start, size, {k: float(scales[name]) for k in SCALE_KEYS})
                for name, (start, size) in net.compartment_ranges().items()]
     entries += [PopulationEntry(name, "input", start, size) for name, (start, size) in net.input_axons().items()]
-    flat = flatten_learning(image) if any(p.plastic for p in net.projections) else None
-    if flat is None:
-        src = tgt = np.zeros(0, np.int64)
-    else:
-        src = np.where(flat.pl_pre < flat.n_src, flat.pl_pre, -1).astype(np.int64)
-        tgt = flat.pl_post.astype(np.int64)
+    ps = plastic_synapses(image)
+    src, tgt = np.where(ps.pre < ps.n_src, ps.pre, -1), ps.post
     return PopulationMap(tuple(entries), net.n_compartments, net.n_inputs, src, tgt)

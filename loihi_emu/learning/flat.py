@@ -29,6 +29,7 @@ import numpy as np
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import HardwareSpec
 from loihi_emu.image.core import SOURCE_TRACES, TRACES, Image
+from loihi_emu.image.plastic import plastic_synapses
 from microcode.ir import u_index
 
 VAR_CODES = {"x0": 0, "x1": 1, "x2": 2, "y0": 3, "y1": 4, "y2": 5, "y3": 6, "r0": 7, "r1": 8, "w": 9, "d": 10, "t": 11}
@@ -153,11 +154,9 @@ def flatten_learning(image: Image) -> FlatLearning | None:
     prof_ids: dict[tuple, int] = {}
     programs, prof_rows = [], []
     fmt_ids: dict[tuple[int, int, int, int], int] = {}
-    row_off = np.zeros(len(cores) + 1, np.int64)
-    parts = []
+    core_maps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for k, c in enumerate(cores):
-        row_off[k + 1] = row_off[k] + c.synapses.n_axons
-        lt, ft, st = c.learning, c.formats, c.synapses
+        lt, ft = c.learning, c.formats
         gprof = np.full(lt.n, -1, np.int64)
         for i in range(lt.n):
             key = (lt.microcode(i), int(lt.epoch[i]), int(lt.rounding[i]), lt.trace_settings(i))
@@ -174,36 +173,22 @@ def flatten_learning(image: Image) -> FlatLearning | None:
             lo, hi = spec.plastic_mantissa_range(int(ft.sign_mode[f]))
             key4 = (int(ft.weight_exp[f]), int(pshift[f]), lo, hi)
             gfmt[f] = fmt_ids.setdefault(key4, len(fmt_ids))
-        fmt = st.fmt.astype(np.intp)
-        sel = np.flatnonzero(ft.plastic[fmt])
-        axon = st.axon_of_synapse()[sel]
-        parts.append(dict(
-            core=np.full(sel.size, k, np.int64), syn=sel.astype(np.int64), row=row_off[k] + axon,
-            pos=sel - st.axon_ptr[axon], post=c.compartments.global_index[st.target[sel].astype(np.intp)],
-            prof=gprof[ft.learning_profile[fmt[sel]].astype(np.intp)], fmt=gfmt[fmt[sel]],
-            w=st.wmant[sel], d=st.delay[sel], t=st.tag[sel],
-        ))
-    cat = {key: np.concatenate([p[key] for p in parts]).astype(np.int64) for key in parts[0]}
-    # the source of every plastic row; a row reached by several sources is ambiguous
-    r_src, r_row = image.route_pairs(row_off)
-    rows, row_inv = np.unique(cat["row"], return_inverse=True)
-    lo = np.searchsorted(np.sort(r_row), rows, side="left")
-    hi = np.searchsorted(np.sort(r_row), rows, side="right")
-    if (hi - lo > 1).any():
-        i = int(np.flatnonzero(hi - lo > 1)[0])
-        k = int(np.searchsorted(row_off, rows[i], side="right") - 1)
-        raise ImageError(
-            f"{cores[k].label}input axon {int(rows[i] - row_off[k])} holds plastic synapses and is reached by "
-            f"{int(hi[i] - lo[i])} sources; a plastic row takes one source (its presynaptic trace is that source's)"
-        )
-    src_of_row = np.full(rows.size, n_src, np.int64)
-    r_order = np.argsort(r_row, kind="stable")
-    reached = hi > lo
-    src_of_row[reached] = r_src[r_order][lo[reached]]
-    pre = src_of_row[row_inv.ravel()]
-    order = np.lexsort((cat["pos"], cat["post"], pre))
-    pre, post = pre[order], cat["post"][order]
-    pl = {key: v[order] for key, v in cat.items()}
+        core_maps[k] = (gprof, gfmt)
+    ps = plastic_synapses(image)
+    pre, post = ps.pre, ps.post
+    pl: dict[str, np.ndarray] = {"core": ps.core, "syn": ps.syn}
+    for key in ("prof", "fmt", "w", "d", "t"):
+        pl[key] = np.zeros(ps.n, np.int64)
+    by_core = np.argsort(ps.core, kind="stable")
+    bounds = np.searchsorted(ps.core[by_core], np.arange(len(cores) + 1))
+    for k, (gprof, gfmt) in core_maps.items():
+        sel = by_core[bounds[k] : bounds[k + 1]]
+        st, ft = cores[k].synapses, cores[k].formats
+        j = ps.syn[sel]
+        fmt = st.fmt[j].astype(np.intp)
+        pl["prof"][sel] = gprof[ft.learning_profile[fmt].astype(np.intp)]
+        pl["fmt"][sel] = gfmt[fmt]
+        pl["w"][sel], pl["d"][sel], pl["t"][sel] = st.wmant[j], st.delay[j], st.tag[j]
     pl_ptr = np.searchsorted(pre, np.arange(n_src + 2)).astype(np.int64)
     post_idx = np.argsort(post, kind="stable").astype(np.int64)
     post_ptr = np.searchsorted(post[post_idx], np.arange(n + 1)).astype(np.int64)
