@@ -9,6 +9,7 @@ from loihi_emu.energy.profiles import (
     EVENTS,
     Cost,
     CostProfile,
+    EnergyError,
     EnergyProfileError,
     list_profiles,
     load_profile,
@@ -19,7 +20,7 @@ from loihi_emu.runtime.energy_counts import COUNT_NAMES, EventCounts, count_even
 from loihi_emu.runtime.mesh import LOIHI1_MESH, MeshLayout
 
 __all__ = [
-    "COUNT_NAMES", "EVENTS", "LOIHI1_MESH", "Cost", "CostProfile", "EnergyProfileError", "EnergyReport",
+    "COUNT_NAMES", "EVENTS", "LOIHI1_MESH", "Cost", "CostProfile", "EnergyError", "EnergyProfileError", "EnergyReport",
     "EventCounts", "MeshLayout", "convert", "count_events", "energy_probes", "estimate_energy", "list_profiles",
     "load_profile", "profile_from_dict", "structure",
 ]

@@ -53,7 +53,11 @@ BARRIER_MODES = ("linear", "step")
 COMBINES = ("max", "sum")
 
 
-class EnergyProfileError(LoihiError, ValueError):
+class EnergyError(LoihiError, ValueError):
+    """The energy estimate cannot be made as asked (a missing extra, a bad argument)."""
+
+
+class EnergyProfileError(EnergyError):
     """A cost profile is missing, malformed or holds an impossible value (names the file and key)."""
 
 
