@@ -135,7 +135,8 @@ def convert(counts: EventCounts, profile: str | CostProfile = "davies2018") -> E
 
 
 def estimate_energy(image: Image, data: Mapping, profile: str | CostProfile = "davies2018", inputs=None,
-                    mesh: MeshLayout = LOIHI1_MESH, input_core: tuple[int, int] = (0, 0)) -> EnergyReport:
+                    mesh: MeshLayout = LOIHI1_MESH, input_core: tuple[int, int] = (0, 0),
+                    backend: str = "numba") -> EnergyReport:
     """Energy and chip time of a run of ``image``.
 
     data: ``Emulator.data`` of a run with ``probes=energy_probes(...)`` (spikes
@@ -143,5 +144,6 @@ def estimate_energy(image: Image, data: Mapping, profile: str | CostProfile = "d
     spikes the run was given (as ``Emulator.run`` takes them: [steps, n_axons]
     or (step, axon) pairs), None for none. input_core: the (chip, core) whose
     tile the host injects input spikes at (hops are counted from there).
+    backend: 'numba' or 'numpy' for the counts (the same counts either way).
     """
-    return convert(counts_from_run(image, data, inputs, mesh, input_core), profile)
+    return convert(counts_from_run(image, data, inputs, mesh, input_core, backend), profile)

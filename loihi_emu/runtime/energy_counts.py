@@ -49,13 +49,13 @@ import numpy as np
 from loihi_emu.errors import InputError, ProbeError
 from loihi_emu.image.core import Image
 from loihi_emu.learning.flat import P_DEP, P_DEPK, VAR_U, flatten_learning
+from loihi_emu.runtime.energy_kernels import KERNELS, ROUTE_OUT
 from loihi_emu.runtime.mesh import LOIHI1_MESH, MeshLayout
 from loihi_emu.runtime.probes import Probe
 
 COUNT_NAMES = ("compartments", "active", "spikes", "messages", "messages_in", "synaptic_events",
                "ew_hops", "ns_hops", "chip_hops", "learning_updates")
 INPUTS_LABEL = "inputs"
-_CHUNK = 1 << 22  # events expanded at once (bounds the temporaries)
 
 
 def energy_probes(probes=()) -> list:
@@ -247,61 +247,31 @@ class EventCounts:
         return {k: getattr(self, k).sum(axis=0) for k in COUNT_NAMES}
 
 
-def _binned(t: np.ndarray, row: np.ndarray, steps: int, rows: int, weights=None) -> np.ndarray:
-    flat = np.bincount(t * rows + row, weights=weights, minlength=steps * rows)
-    return np.rint(flat).astype(np.int64).reshape(steps, rows) if weights is not None else flat.reshape(steps, rows)
+def count_events(st: Structure, spikes: np.ndarray, v: np.ndarray, inputs: np.ndarray,
+                 backend: str = "numba") -> EventCounts:
+    """Counts of a run from its spikes and v (``[steps, n]`` each) and input spikes (bool ``[steps, n_in]``).
 
-
-def _expand(ptr: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For events of sources ``src``: (event index, item index) of every CSR item the source owns."""
-    lo, cnt = ptr[src], ptr[src + 1] - ptr[src]
-    ev = np.repeat(np.arange(src.size, dtype=np.int64), cnt)
-    start = np.concatenate([[0], np.cumsum(cnt)[:-1]]).astype(np.int64)
-    return ev, np.repeat(lo - start, cnt) + np.arange(int(cnt.sum()), dtype=np.int64)
-
-
-def _chunks(ptr: np.ndarray, src: np.ndarray):
-    """Split the events into pieces that each expand to at most about _CHUNK items."""
-    if src.size == 0:
-        return
-    load = np.cumsum(ptr[src + 1] - ptr[src])
-    cut = np.searchsorted(load, np.arange(_CHUNK, int(load[-1]) + _CHUNK, _CHUNK))
-    lo = 0
-    for hi in np.unique(np.append(np.minimum(cut + 1, src.size), src.size)):
-        if hi > lo:
-            yield lo, int(hi)
-            lo = int(hi)
-
-
-def count_events(st: Structure, spikes: np.ndarray, v: np.ndarray, inputs: np.ndarray) -> EventCounts:
-    """Counts of a run from its spikes and v (``[steps, n]`` each) and input spikes (bool ``[steps, n_in]``)."""
+    backend: 'numba' or 'numpy' (the twins of :mod:`loihi_emu.runtime.energy_kernels`; same counts).
+    """
     steps, R, n, n_in = spikes.shape[0], st.rows, st.n, st.n_in
     if spikes.shape != (steps, n) or v.shape != (steps, n):
         raise ProbeError(f"spikes {spikes.shape} and v {v.shape} must both be [steps, {n}]")
     if inputs.shape != (steps, n_in):
         raise InputError(f"input spikes have shape {inputs.shape}, expected [{steps}, {n_in}]")
+    if backend not in KERNELS:
+        raise ProbeError(f"unknown backend {backend!r}; choose from {sorted(KERNELS)}")
     fired = spikes.astype(bool)
     # every spike of the run as (step, source): inputs are sources 0..n_in-1, compartment g is n_in + g
     ti, ai = np.nonzero(inputs)
     tc, gc = np.nonzero(fired)
     ev_t = np.concatenate([ti, tc]).astype(np.int64)
     ev_s = np.concatenate([ai, n_in + gc]).astype(np.int64)
-    zero = np.zeros((steps, R), np.int64)
-    out = {k: zero.copy() for k in ("messages", "messages_in", "synaptic_events", "ew_hops", "ns_hops", "chip_hops")}
-    received = np.zeros((steps, n), bool)
-    for lo, hi in _chunks(st.r_ptr, ev_s):
-        e, r = _expand(st.r_ptr, ev_s[lo:hi])
-        t = ev_t[lo:hi][e]
-        out["messages"] += _binned(t, st.r_from[r], steps, R)
-        out["messages_in"] += _binned(t, st.r_to[r], steps, R)
-        out["synaptic_events"] += _binned(t, st.r_to[r], steps, R, st.r_syn[r])
-        for key, w in (("ew_hops", st.r_ew), ("ns_hops", st.r_ns), ("chip_hops", st.r_chip)):
-            out[key] += _binned(t, st.r_from[r], steps, R, w[r])
-    for lo, hi in _chunks(st.s_ptr, ev_s):
-        e, s = _expand(st.s_ptr, ev_s[lo:hi])
-        lands = ev_t[lo:hi][e] + 1 + st.s_delay[s]
-        keep = lands < steps
-        received[lands[keep], st.s_tgt[s][keep]] = True
+    route_events, mark_received = KERNELS[backend]
+    routed = np.zeros((len(ROUTE_OUT), steps, R), np.int64)
+    route_events(ev_t, ev_s, st.r_ptr, st.r_from, st.r_to, st.r_syn, st.r_ew, st.r_ns, st.r_chip, routed)
+    received = np.zeros((steps, n), np.bool_)
+    mark_received(ev_t, ev_s, st.s_ptr, st.s_tgt, st.s_delay, received)
+    out = dict(zip(ROUTE_OUT, routed))
     v_before = np.zeros((steps, n), bool)
     v_before[1:] = v[:-1] != 0
     active = v_before | received | st.bias_on[None, :] | fired
@@ -354,10 +324,11 @@ def _learning(st: Structure, fired: np.ndarray, inputs: np.ndarray) -> np.ndarra
 
 
 def counts_from_run(image: Image, data: Mapping, inputs=None, mesh: MeshLayout = LOIHI1_MESH,
-                    input_core: tuple[int, int] = (0, 0)) -> EventCounts:
+                    input_core: tuple[int, int] = (0, 0), backend: str = "numba") -> EventCounts:
     """:func:`count_events` of a run: ``data`` is ``Emulator.data`` recorded with :func:`energy_probes`."""
     n = image.n_compartments
     spikes, v = full_probe(data, "spikes", n), full_probe(data, "v", n)
     if spikes.shape[0] != v.shape[0]:
         raise ProbeError(f"spikes cover {spikes.shape[0]} steps but v {v.shape[0]}; probe both every step")
-    return count_events(structure(image, mesh, input_core), spikes, v, input_spikes(inputs, spikes.shape[0], image.n_inputs))
+    ins = input_spikes(inputs, spikes.shape[0], image.n_inputs)
+    return count_events(structure(image, mesh, input_core), spikes, v, ins, backend)
