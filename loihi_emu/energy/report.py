@@ -93,7 +93,8 @@ class EnergyReport:
             f"  per step: {_si(e / max(self.steps, 1), 'J')}, {_si(t / max(self.steps, 1), 's')} "
             f"(barrier {_si(self.barrier, 's')})",
             "  events: " + ", ".join(f"{k} {int(c[k].sum())}" for k in COUNT_NAMES),
-            "  energy by event: " + ", ".join(f"{k} {_si(v, 'J')}" for k, v in self.breakdown().items() if v),
+            "  energy by event: " + (", ".join(f"{k} {_si(v, 'J')}" for k, v in self.breakdown().items() if v)
+                                     or "none"),
         ]
         pc = self.per_core
         order = np.argsort(-pc["energy"], kind="stable")[:top]
