@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from netgen import image_on_cores, random_network
 
-from loihi_emu import Emulator
+from loihi_emu import Emulator, build_image
+from loihi_emu.image.profiles import LearningProfile
 from loihi_emu.runtime.energy_counts import counts_from_run, energy_probes
 
 PLACEMENTS = {
@@ -59,3 +60,33 @@ def test_placement_moves_messages_and_hops_but_not_the_work(seed):
     three = runs["three chips"][4]
     assert three.chip_hops.sum() > 0 and three.messages.sum() > base.messages.sum()
     assert three.tiles_in_use > runs["four cores, two tiles"][4].tiles_in_use == 2
+
+
+def test_learning_updates_against_a_brute_force_recount():
+    rng = np.random.default_rng(11)
+    n, n_in, m, epoch = 20, 8, 120, 3
+    big = (1 << 23) - 1
+    regs = dict(decay_u_reg=np.full(n, 3000), decay_v=np.full(n, 400), vth_mant=np.full(n, 60),
+                bias_mant=np.full(n, 0), bias_exp=np.zeros(n, int), refract=np.ones(n, int),
+                vmin=np.full(n, -big), vmax=np.full(n, big))
+    pre = rng.choice(n_in + n, m)
+    post = rng.integers(0, n, m)
+    pre, post = np.unique(np.stack([pre, post], 1), axis=0).T  # one synapse per (source, target)
+    prof = LearningProfile.from_rule("dw = 2^-2*x1*y0 - 2^-2*y1*x0", traces={"x1": (20, 5), "y1": (20, 5)},
+                                     epoch=epoch)
+    core_of = np.arange(n) % 2 * 7
+    image = build_image(regs, core_of, n_in=n_in, syn_pre=pre, syn_post=post, syn_wmant=rng.integers(20, 120, pre.size),
+                        syn_learning=0, learning_profiles=[prof])
+    inputs = (rng.random((40, n_in)) < 0.3).astype(np.uint8)
+    emu = Emulator(image, probes=energy_probes())
+    emu.run(40, inputs)
+    c = counts_from_run(image, emu.data, inputs)
+    src = np.concatenate([inputs.astype(bool), emu.data["spikes"].astype(bool)], axis=1)
+    expect = np.zeros((40, 2), np.int64)
+    for t in range(epoch - 1, 40, epoch):
+        window = src[max(t - epoch, 0) : t]
+        hit = window[:, pre].any(0) | window[:, n_in + post].any(0)
+        expect[t] = np.bincount(core_of[post][hit] // 7, minlength=2)
+    assert expect.sum() > 0 and emu.spike_counts.sum() > 0
+    assert np.array_equal(c.learning_updates[:, :2], expect)
+    assert not c.learning_updates[:, 2].any()  # the inputs row learns nothing

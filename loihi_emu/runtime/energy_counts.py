@@ -301,24 +301,23 @@ def _learning(st: Structure, fired: np.ndarray, inputs: np.ndarray) -> np.ndarra
     out = np.zeros((steps, R), np.int64)
     if st.p_pre.size == 0 or steps == 0:
         return out
-    src = np.concatenate([inputs, fired, np.zeros((steps, 1), bool)], axis=1)  # last column: never arrives
-    c_src = np.concatenate([np.zeros((1, src.shape[1]), np.int64), np.cumsum(src, axis=0)])
-    c_post = c_src[:, st.n_in : st.n_in + st.n]
     for epoch in np.unique(st.p_epoch):
         sel = np.flatnonzero(st.p_epoch == epoch)
-        for t in range(int(epoch) - 1, steps, int(epoch)):
-            # arrivals in the epoch's steps t-T+1..t are the spikes of steps t-T..t-1
-            a, b = max(t - int(epoch), 0), t
-            pre = (c_src[b, st.p_pre[sel]] - c_src[a, st.p_pre[sel]]) > 0
-            post = (c_post[b, st.p_post[sel]] - c_post[a, st.p_post[sel]]) > 0
+        pre, post, T = st.p_pre[sel], st.p_post[sel], int(epoch)
+        from_in, from_cx = np.flatnonzero(pre < st.n_in), np.flatnonzero((pre >= st.n_in) & (pre < st.n_in + st.n))
+        for t in range(T - 1, steps, T):
+            # arrivals in the epoch's steps t-T+1..t are the spikes of steps t-T..t-1 (none for an unreached row)
+            a, b = max(t - T, 0), t
+            arrived = np.zeros(sel.size, bool)
+            arrived[from_in] = inputs[a:b, pre[from_in]].any(axis=0)
+            arrived[from_cx] = fired[a:b, pre[from_cx] - st.n_in].any(axis=0)
+            hit = arrived | fired[a:b, post].any(axis=0)
             uk = st.p_uk[sel]
-            first = t - int(epoch) + 1
-            due = np.zeros(sel.size, bool)
+            first = t - T + 1
             for k in np.unique(uk[uk >= 0]):
                 period = 1 << int(k)
                 if t // period - (first - 1) // period > 0:  # a multiple of 2^K in first..t
-                    due |= (uk == k).any(axis=1)
-            hit = pre | post | due
+                    hit |= (uk == k).any(axis=1)
             out[t] += np.bincount(st.p_row[sel][hit], minlength=R)
     return out
 
