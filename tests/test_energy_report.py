@@ -120,6 +120,7 @@ def _broken(**change):
     ({"events__spike__colour": 1}, "unknown key"),
     ({"barrier__mode": "cubic"}, "barrier.mode"),
     ({"barrier__tiles": [4, 2]}, "must increase"),
+    ({"barrier__tiles": [1.5, 32]}, "whole numbers"),
     ({"latency": {"combine": "min"}}, "latency.combine"),
 ])
 def test_bad_profiles_name_the_key(change, message):

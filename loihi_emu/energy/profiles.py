@@ -151,7 +151,10 @@ def profile_from_dict(d: dict, where: str = "profile") -> CostProfile:
     if not isinstance(b["tiles"], list) or not isinstance(b["latency_ns"], list) or not b["tiles"] \
             or len(b["tiles"]) != len(b["latency_ns"]):
         raise EnergyProfileError(f"{where}: barrier.tiles and barrier.latency_ns must be lists of equal, non-zero length")
-    tiles = [int(_number(where, f"barrier.tiles[{i}]", x)) for i, x in enumerate(b["tiles"])]
+    tiles = [_number(where, f"barrier.tiles[{i}]", x) for i, x in enumerate(b["tiles"])]
+    if not all(x.is_integer() and x >= 1 for x in tiles):
+        raise EnergyProfileError(f"{where}: barrier.tiles {b['tiles']} must be whole numbers >= 1")
+    tiles = [int(x) for x in tiles]
     if any(b2 <= a for a, b2 in zip(tiles, tiles[1:])):
         raise EnergyProfileError(f"{where}: barrier.tiles {tiles} must increase")
     lat = [_number(where, f"barrier.latency_ns[{i}]", x) * 1e-9 for i, x in enumerate(b["latency_ns"])]
