@@ -17,7 +17,7 @@ from typing import TextIO
 
 import numpy as np
 
-from loihi_emu.energy import energy_probes, estimate_energy, list_profiles
+from loihi_emu.energy import energy_probes, estimate_energy, list_profiles, load_profile
 from loihi_emu.energy.plot import plot_per_core
 
 SHOWN_STEPS = 10  # per-step lines printed at each end of a longer run
@@ -31,8 +31,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def with_probes(args: argparse.Namespace, probes: list) -> list:
-    """``probes`` plus what the estimate needs, when ``--energy`` was given."""
-    return energy_probes(probes) if getattr(args, "energy", None) else list(probes)
+    """``probes`` plus what the estimate needs, when ``--energy`` was given (a bad profile fails here, before the run)."""
+    if not getattr(args, "energy", None):
+        return list(probes)
+    load_profile(args.energy)
+    return energy_probes(probes)
 
 
 def report(args: argparse.Namespace, image, data, inputs, out: TextIO = sys.stdout) -> dict[str, np.ndarray]:

@@ -43,6 +43,7 @@ def test_run_energy_prints_and_returns_the_arrays():
     text = out.getvalue()
     rep = estimate_energy(image, emu.data, "davies2018", inputs=inputs)
     assert "energy estimate (davies2018)" in text and "  ..." in text  # 30 steps: first and last ten
+    assert f"spikes {int(emu.spike_counts.sum())}, " in text and f"input spikes {int(inputs.sum())}" in text
     assert np.allclose(arrays["energy_step_J"], rep.per_step["energy"])
     assert np.allclose(arrays["energy_step_time_s"], rep.per_step["time"])
     assert list(arrays["energy_core_labels"]) == list(rep.labels)
@@ -55,13 +56,9 @@ def test_without_energy_nothing_changes():
     assert energy_out.report(args, image, {}, inputs, out=io.StringIO()) == {}
 
 
-def test_an_unknown_profile_is_a_typed_error():
-    image, inputs = small()
-    args = parse(["--energy", "nope"])
-    emu = Emulator(image, probes=energy_out.with_probes(args, []))
-    emu.run(30, inputs)
+def test_an_unknown_profile_fails_before_the_run():
     with pytest.raises(EnergyProfileError, match="nope"):
-        energy_out.report(args, image, emu.data, inputs, out=io.StringIO())
+        energy_out.with_probes(parse(["--energy", "nope"]), [])
 
 
 def test_the_per_core_plot(tmp_path):

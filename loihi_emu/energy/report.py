@@ -92,7 +92,8 @@ class EnergyReport:
             f"  total {_si(e, 'J')}, chip time {_si(t, 's')}, mean power {_si(e / t if t else 0.0, 'W')}",
             f"  per step: {_si(e / max(self.steps, 1), 'J')}, {_si(t / max(self.steps, 1), 's')} "
             f"(barrier {_si(self.barrier, 's')})",
-            "  events: " + ", ".join(f"{k} {int(c[k].sum())}" for k in COUNT_NAMES),
+            "  events: " + ", ".join(f"{k} {int(c[k][:-1].sum() if k == 'spikes' else c[k].sum())}"
+                                     for k in COUNT_NAMES) + f"; input spikes {int(c['spikes'][-1])}",
             "  energy by event: " + (", ".join(f"{k} {_si(v, 'J')}" for k, v in self.breakdown().items() if v)
                                      or "none"),
         ]
