@@ -32,12 +32,14 @@ from compiler.errors import CompilerError
 from compiler.network.model import Network
 from compiler.pipeline import as_network, compile
 from compiler.precision.reference import FLOAT_QUANTITIES, FloatSimulator
+from loihi_emu.energy import EnergyReport, estimate_energy
 from loihi_emu.errors import ProbeError
 from loihi_emu.image.digest import image_digest
 from loihi_emu.image.input_eval import program_array
 from loihi_emu.plots import plot_results
 from loihi_emu.results import ProbeRecord, Results, results_from
 from loihi_emu.runtime.emulator import Emulator
+from loihi_emu.runtime.energy_counts import energy_probes
 from loihi_emu.runtime.probes import Probe
 
 ProbeSpec = tuple[str, str] | tuple[str, str, int] | str
@@ -69,12 +71,13 @@ class Simulator:
     JSON file path. probes: see the module docstring (default: every
     population's spikes). seed: the seed of every random choice of the
     emulator (stochastic rounding). placement, n_chips, spec: as for
-    :func:`compiler.compile`. backend: 'numba' or 'numpy'.
+    :func:`compiler.compile`. backend: 'numba' or 'numpy'. energy: also
+    record what :meth:`energy` counts (spikes and v of every compartment).
     """
 
     def __init__(self, network: Network | nx.DiGraph | str | os.PathLike, probes: Iterable[ProbeSpec] | None = None,
                  seed: int = 0, *, placement: str = "sequential", n_chips: int | None = None, spec=None,
-                 backend: str = "numba") -> None:
+                 backend: str = "numba", energy: bool = False) -> None:
         self.network = as_network(network)
         self.image, self.report = compile(self.network, spec, placement, n_chips)
         self.seed = int(seed)
@@ -86,6 +89,9 @@ class Simulator:
             raise ProbeError(f"a probe is given twice: {sorted(k for k in keys if keys.count(k) > 1)}")
         self._selectors = {probe_key(s, q): s for s, q, _ in self._specs}
         emu_probes = [Probe(q, s, every, probe_key(s, q)) for s, q, every in self._specs]
+        self._energy = bool(energy)
+        if self._energy:
+            emu_probes = energy_probes(emu_probes)
         self.emulator = Emulator(self.image, seed=self.seed, probes=emu_probes, backend=backend)
         self.image_hash = image_digest(self.image)
         self._segments: list[tuple[int, int, np.ndarray | None]] = []
@@ -135,6 +141,13 @@ class Simulator:
         """Raster coloured by population (and v of ``v``, plastic weights with ``weights``); see
         :func:`loihi_emu.plots.plot_results`. Returns the figure; writes it to ``path`` when given."""
         return plot_results(self.results(), path, v=v, weights=weights, title=self.network.name)
+
+    def energy(self, profile: str = "davies2018") -> EnergyReport:
+        """Energy (J) and chip time (s) per step and per core of the steps run so far, charged with the
+        cost profile ``profile`` (docs/energy.md); needs ``Simulator(..., energy=True)``."""
+        if not self._energy:
+            raise ProbeError("energy(): build the Simulator with energy=True (it records what the estimate counts)")
+        return estimate_energy(self.image, self.emulator.data, profile, inputs=self.input_array())
 
     # ------------------------------------------------------------------ float reference
     def input_array(self) -> np.ndarray:

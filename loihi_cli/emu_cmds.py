@@ -8,10 +8,12 @@ import time
 
 import numpy as np
 
+from loihi_cli import energy_out
 from loihi_cli.warn import cli_warnings
 from loihi_emu import Emulator, load
 from loihi_emu.errors import ImageFileError, InputError, LoihiError, ProbeError
 from loihi_emu.image.digest import image_digest
+from loihi_emu.image.input_eval import program_array
 from loihi_emu.results import results_from
 from loihi_emu.runtime.probes import QUANTITIES, Probe
 
@@ -36,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (stochastic rounding)")
     p.add_argument("-o", "--output", required=True, help="results file to write (.npz with a JSON header)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    energy_out.add_arguments(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="compile and run the embedded default network")
@@ -118,11 +121,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.every < 1:
             raise ProbeError(f"--every must be a positive number of steps, got {args.every}")
         probes, selectors = parse_probe_args(args.probe, args.every)
-        emu = Emulator(image, seed=args.seed, probes=probes)
+        emu = Emulator(image, seed=args.seed, probes=energy_out.with_probes(args, probes))
         t0 = time.perf_counter()
         emu.run(steps, inputs, progress=not args.quiet and steps >= 100)
         dt = time.perf_counter() - t0
         results = results_from(emu.data, image.populations, steps, args.seed, image_digest(image), selectors)
+        played = inputs if inputs is not None or image.input_program is None else program_array(image.input_program,
+                                                                                                 0, steps)
+        results.extras.update(energy_out.report(args, image, emu.data, played))
         results.save(args.output)
     print(
         f"ran {steps} steps of {emu.n_compartments} compartments in {dt:.2f} s; "

@@ -83,8 +83,10 @@ class Results:
     """
 
     def __init__(self, populations: PopulationMap | None, probes: list[ProbeRecord], arrays: Mapping[str, np.ndarray],
-                 steps: int, seed: int = 0, image_hash: str | None = None, model_units: bool = False) -> None:
+                 steps: int, seed: int = 0, image_hash: str | None = None, model_units: bool = False,
+                 extras: Mapping[str, np.ndarray] | None = None) -> None:
         self.populations = populations
+        self.extras = dict(extras or {})  # other per-run arrays (e.g. the energy estimate), saved as 'extra.<name>'
         self.probes = list(probes)
         self.arrays = arrays
         self.steps = int(steps)
@@ -180,6 +182,7 @@ class Results:
                 members[f"{p.key}.index"] = np.asarray(p.index, np.int64)
         if "spike_events" in self.arrays:
             members["spike_events"] = np.asarray(self.arrays["spike_events"])
+        members.update({f"extra.{k}": np.asarray(v) for k, v in self.extras.items()})
         if self.populations is not None:
             members.update({f"popmap.{k}": v for k, v in self.populations.to_arrays()[1].items()})
         target = os.fspath(path)
@@ -237,9 +240,10 @@ def load_results(path: str | os.PathLike) -> Results:
                                           None if idx is None else idx.astype(np.int64)))
             if "spike_events" in files.files:
                 arrays["spike_events"] = files["spike_events"]
+            extras = {k[len("extra."):]: files[k] for k in files.files if k.startswith("extra.")}
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError) as exc:
             if isinstance(exc, ImageFileError):
                 raise
             raise ImageFileError(f"{label}: malformed results file ({exc})") from None
     return Results(pm, probes, arrays, int(head.get("steps", 0)), int(head.get("seed", 0)), head.get("image_hash"),
-                   bool(head.get("model_units", False)))
+                   bool(head.get("model_units", False)), extras)

@@ -34,6 +34,8 @@ LAYERS = [
     ("loihi_emu.learning", 3),
     ("loihi_emu.runtime", 4),
     ("loihi_emu.results", 4),
+    ("loihi_emu.plots", 4),
+    ("loihi_emu.energy", 5),
     ("loihi_emu.conformance", 5),
     ("loihi_emu.vectors", 5),
     ("loihi_emu", 6),  # the lazy package root
