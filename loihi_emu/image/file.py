@@ -1,4 +1,7 @@
-"""Saving and loading board images: one ``.npz`` with a JSON header.
+"""Loading board images of every format version; saving format 1.
+
+:func:`load` reads format ``loihi-image/3`` through :mod:`loihi_emu.image.store`
+and format ``loihi-image/1`` itself, as described here.
 
 Layout (format ``loihi-image/1``): the member ``header`` is a 0-d unicode
 array holding JSON ``{"format", "spec", "cores": [[chip, core], ...]}``;
@@ -26,13 +29,16 @@ import numpy as np
 
 from loihi_emu.errors import ImageError, ImageFileError
 from loihi_emu.hw import SPECS
+from loihi_emu.image import store
 from loihi_emu.image.core import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
 
 FORMAT = "loihi-image/1"
 
 
 def save(image: Image, path: str | os.PathLike) -> None:
-    """Write ``image`` to ``path`` (an ``.npz``; no pickled objects)."""
+    """Write ``image`` to ``path`` in the old format ``loihi-image/1`` (an ``.npz``; no pickled objects).
+
+    New files are written by :func:`loihi_emu.image.store.save` (format 3)."""
     header = {
         "format": FORMAT,
         "spec": image.spec.name,
@@ -87,8 +93,10 @@ def _parse_header(files: Any, path: str) -> dict:
 
 
 def load(path: str | os.PathLike) -> Image:
-    """Read a board image written by :func:`save`. Never unpickles anything."""
+    """Read a board image of any format version (1, or 3 via :mod:`.store`). Never unpickles anything."""
     label = os.fspath(path)
+    if store.format_of(label) == store.FORMAT:
+        return store.load(label)
     try:
         files = np.load(label, allow_pickle=False)
     except FileNotFoundError:
