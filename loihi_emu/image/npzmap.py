@@ -12,6 +12,7 @@ read-only. Files stay readable by ``numpy.load``. Nothing is ever unpickled.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import zipfile
@@ -76,7 +77,7 @@ class NpzMap:
     """Read-only access to the members of an uncompressed ``.npz``.
 
     ``names``: member names without ``.npy``. ``array(name)`` returns a
-    read-only memory map of the member (a copy when the member is deflated or
+    read-only view of a memory map of the member (see :mod:`.pages`) (a copy when the member is deflated or
     its data is not aligned for its dtype), checked to be a plain numeric
     array; anything else raises :class:`ImageFileError` naming the file and member.
     """
@@ -120,7 +121,9 @@ class NpzMap:
                 if data_at % dtype.alignment:
                     fh.seek(data_at)
                     return np.fromfile(fh, dtype, count).reshape(shape)
-                return np.memmap(fh, dtype=dtype, mode="r", offset=data_at, shape=shape)
+                base = data_at - data_at % mmap.ALLOCATIONGRANULARITY
+                mm = mmap.mmap(fh.fileno(), end - base, access=mmap.ACCESS_READ, offset=base)
+                return np.frombuffer(mm, dtype, count, offset=data_at - base).reshape(shape)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ImageFileError(f"{self.path}: member '{name}' is unreadable ({exc})") from None
 

@@ -35,10 +35,14 @@ import numpy as np
 
 from loihi_emu.errors import ImageError, ImageFileError
 from loihi_emu.hw import SPECS, HardwareSpec
+from loihi_emu.image import chipcheck
 from loihi_emu.image.core import CORE_TABLES, Core, Image, RouteTable
 from loihi_emu.image.npzmap import NpzMap, NpzWriter
+from loihi_emu.image.pages import PageBudget
 
 FORMAT = "loihi-image/3"
+FAST_TABLES = ("compartments", "formats", "synapses", "routes")
+"""Tables validated chip-wide (:mod:`loihi_emu.image.chipcheck`) when every field is present."""
 
 
 def _fields() -> list[tuple[str, str, np.dtype]]:
@@ -155,23 +159,41 @@ class ImageStore:
             raise ImageFileError(f"{self.path}: member 'chip{chip}.offsets' has {offs.size} entries, "
                                  f"expected {len(fields) * (k + 1)}")
         offs = np.asarray(offs).reshape(len(fields), k + 1)
-        data: list[dict[str, dict[str, np.ndarray]]] = [{t: {} for t in CORE_TABLES} for _ in range(k)]
+        members: dict[str, dict[str, np.ndarray]] = {t: {} for t in CORE_TABLES}
+        rows: dict[str, dict[str, np.ndarray]] = {t: {} for t in CORE_TABLES}
         for j, (t, f, dt) in enumerate(fields):
             arr = self._member(f"chip{chip}.{t}.{f}", dt)
             o = offs[j]
             if o[0] != 0 or o[-1] != arr.size or (np.diff(o) < 0).any():
                 raise ImageFileError(f"{self.path}: member 'chip{chip}.offsets' row {j} ({t}.{f}) does not "
                                      f"split {arr.size} entries into {k} cores")
-            for i in range(k):
-                data[i][t][f] = arr[o[i] : o[i + 1]]
-        cores = []
+            members[t][f], rows[t][f] = arr, o
+        full = all(set(members[t]) == set(CORE_TABLES[t].DTYPES) for t in FAST_TABLES)
+        fast = full and chipcheck.check_chip({t: members[t] for t in FAST_TABLES}, {t: rows[t] for t in FAST_TABLES},
+                                             f"chip {chip}: ", self.spec)
+        empty_learning = fast and chipcheck.no_learning(members["learning"], rows["learning"])
+        cores, pages = [], PageBudget()
+        pages.watch(*(a for ms in members.values() for a in ms.values()))
+        pages.flush()  # the chip-wide check read them all
         try:
-            for (c, index), tables in zip(where_cores, data):
+            for i, (c, index) in enumerate(where_cores):
                 where = f"chip {c} core {index}: "
-                built = {t: CORE_TABLES[t](**d, where=where, spec=self.spec) for t, d in tables.items() if d}
+                tables = {t: {f: a[rows[t][f][i] : rows[t][f][i + 1]] for f, a in ms.items()}
+                          for t, ms in members.items()}
+                built = {}
+                for t, d in tables.items():
+                    if not d:
+                        continue
+                    cls = CORE_TABLES[t]
+                    if (fast and t in FAST_TABLES) or (t == "learning" and empty_learning):
+                        built[t] = chipcheck.trusted(cls, d, where, self.spec)
+                    else:
+                        built[t] = cls(**d, where=where, spec=self.spec)
                 cores.append(Core(c, index, **built))
+                pages.spend(sum(a.nbytes for d in tables.values() for a in d.values()))  # validated: give pages back
         except (ImageError, TypeError) as exc:
             raise ImageError(f"{self.path}: {exc}") from None
+        pages.unwatch()
         return cores
 
     def inputs(self) -> RouteTable:
