@@ -130,7 +130,7 @@ def _row_sources(image: Image, row_off: np.ndarray, src_dtype) -> tuple[np.ndarr
     return row_src, rows[order], srcs[order]
 
 
-BATCH_SYNAPSES = 1 << 20
+BATCH_SYNAPSES = 1 << 16
 """flatten() works on runs of consecutive cores holding about this many synapses at a time."""
 
 
