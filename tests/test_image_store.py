@@ -222,3 +222,15 @@ def test_load_is_linear_in_cores(tmp_path, monkeypatch):
         best[k] = min(times)
     assert reads[160] == reads[40]
     assert best[160] < 8 * best[40], best
+
+
+def test_build_image_still_builds_the_saved_board():
+    """The v1 file was written by the build_image of its day: today's must lay out the same tables."""
+    import sys
+
+    sys.path.insert(0, str(DATA))
+    from make_board_files import board
+
+    image, inputs = board()
+    assert image.equals(load(DATA / "board-v1.npz"))
+    np.testing.assert_array_equal(inputs, _expected()["inputs"])
