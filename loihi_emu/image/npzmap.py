@@ -91,6 +91,12 @@ class NpzMap:
             raise ImageFileError(f"{self.path}: not a readable .npz file ({exc})") from None
         self._info = {i.filename[:-4]: i for i in infos if i.filename.endswith(".npy")}
         self.names = frozenset(self._info)
+        self._mm: mmap.mmap | None = None  # one mapping of the whole file, shared by every member
+
+    def _mapping(self, fh) -> mmap.mmap:
+        if self._mm is None:
+            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return self._mm
 
     def _data_offset(self, fh, info: zipfile.ZipInfo) -> int:
         fh.seek(info.header_offset)
@@ -121,9 +127,7 @@ class NpzMap:
                 if data_at % dtype.alignment:
                     fh.seek(data_at)
                     return np.fromfile(fh, dtype, count).reshape(shape)
-                base = data_at - data_at % mmap.ALLOCATIONGRANULARITY
-                mm = mmap.mmap(fh.fileno(), end - base, access=mmap.ACCESS_READ, offset=base)
-                return np.frombuffer(mm, dtype, count, offset=data_at - base).reshape(shape)
+                return np.frombuffer(self._mapping(fh), dtype, count, offset=data_at).reshape(shape)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ImageFileError(f"{self.path}: member '{name}' is unreadable ({exc})") from None
 
