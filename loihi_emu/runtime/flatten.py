@@ -81,7 +81,6 @@ def effective_weights(wmant: np.ndarray, fmt: np.ndarray, formats, spec: Hardwar
     return shift_exponent(mant, formats.weight_exp[f])
 
 
-
 def _row_sources(image: Image, row_off: np.ndarray, src_dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The source of every global row (input axon of a core), -1 for a row no route reaches.
 
