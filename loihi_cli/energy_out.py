@@ -38,8 +38,9 @@ def with_probes(args: argparse.Namespace, probes: list) -> list:
     return energy_probes(probes)
 
 
-def report(args: argparse.Namespace, image, data, inputs, out: TextIO = sys.stdout) -> dict[str, np.ndarray]:
+def report(args: argparse.Namespace, image, data, inputs, out: TextIO | None = None) -> dict[str, np.ndarray]:
     """Print the estimate of a run (nothing without ``--energy``); return the arrays to save with the probes."""
+    out = sys.stdout if out is None else out
     if not getattr(args, "energy", None):
         return {}
     rep = estimate_energy(image, data, args.energy, inputs=inputs)

@@ -21,6 +21,7 @@ from loihi_emu.image.core import (
     SynapseTable,
     Table,
 )
+from loihi_emu.image.file import save as save_v1
 from loihi_emu.image.limits import core_usage
 
 S = LOIHI1
@@ -209,7 +210,7 @@ def test_synapse_memory_counts_blocks_and_words():
 # ----------------------------------------------------------------------------- bad files
 def _saved(tmp_path):
     path = tmp_path / "ok.npz"
-    save(_image(), path)
+    save_v1(_image(), path)  # these edits target the v1 layout; format 3 has its own in test_image_store.py
     return path
 
 

@@ -22,10 +22,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from compiler.passes.partition import SynapseIndex
+from compiler.passes.partition import CHUNK, SynapseIndex
 from compiler.passes.quantize import QuantizedNetwork
 from loihi_emu.hw import HardwareSpec
-from loihi_emu.image.build import COMPARTMENT_FIELDS, build_image
+from loihi_emu.image.build import COMPARTMENT_FIELDS, core_tables, finish_image
 from loihi_emu.image.core import Image
 
 
@@ -57,8 +57,12 @@ def lower(net, q: QuantizedNetwork, syn: SynapseIndex, core_of: np.ndarray, spec
     }
     del order
     syn.release_planning()
-    return build_image(regs, core_of, n_in=net.n_inputs, syn_pre=syn.src, syn_post=syn.post, syn_wmant=wmant,
+    laid = core_tables(regs, core_of, n_in=net.n_inputs, syn_pre=syn.src, syn_post=syn.post, syn_wmant=wmant,
                        syn_delay=delay, spec=spec, learning_profiles=profiles, **fmt)
+    # memory: the per-synapse inputs go before the routes are made (the caller keeps ``syn`` for nothing else)
+    del wmant, delay, fmt
+    syn.src = syn.post = None
+    return finish_image(laid)
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,17 @@ class RouteStats:
 
 def synapse_crossings(syn: SynapseIndex, core_of: np.ndarray, spec: HardwareSpec) -> tuple[int, int, int]:
     """Compartment-to-compartment synapses (within a core, crossing cores, crossing chips)."""
-    from_comp = syn.src >= syn.n_in
-    a = core_of[syn.src[from_comp] - syn.n_in]
-    b = core_of[syn.post[from_comp]]
-    cross = a != b
-    chip_cross = (a // spec.cores_per_chip) != (b // spec.cores_per_chip)
-    return int((~cross).sum()), int(cross.sum()), int(chip_cross.sum())
+    local = cross = chip_cross = 0
+    for s0 in range(0, syn.src.size, CHUNK):  # memory: temporaries of one chunk of synapses
+        src, post = syn.src[s0 : s0 + CHUNK], syn.post[s0 : s0 + CHUNK]
+        from_comp = src >= syn.n_in
+        a = core_of[src[from_comp] - syn.n_in]
+        b = core_of[post[from_comp]]
+        c = a != b
+        local += int((~c).sum())
+        cross += int(c.sum())
+        chip_cross += int(((a // spec.cores_per_chip) != (b // spec.cores_per_chip)).sum())
+    return local, cross, chip_cross
 
 
 def route_stats(image: Image, crossings: tuple[int, int, int]) -> RouteStats:

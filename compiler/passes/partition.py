@@ -37,6 +37,9 @@ from compiler.errors import CapacityError
 from compiler.passes.quantize import QuantizedNetwork
 from loihi_emu.hw import HardwareSpec
 
+CHUNK = 1 << 20
+"""Synapses handled at once by the passes that need per-synapse temporaries (memory, not results)."""
+
 RESOURCES = ("compartments", "input_axons", "output_axons", "synapse_memory_bits",
              "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles",
              "learning_profiles", "trace_profiles")
@@ -76,8 +79,9 @@ class Piece:
 class SynapseIndex:
     """All synapses, globally numbered, sorted by target compartment.
 
-    src: int64 [M] source (external input axon ``a``, or ``n_in + g`` for
-    compartment g); post: int64 [M] target compartment (non-decreasing);
+    src: [M] source (external input axon ``a``, or ``n_in + g`` for
+    compartment g); post: [M] target compartment (non-decreasing); both
+    int32 when the numbering fits (it always does below 2^31 sources), else int64;
     bits: int16 [M] planning cost in bits; ptr: int64 [n + 1] CSR by target.
     order: [M] position of each sorted synapse in projection order.
     prof, tprof: int16 [M] learning profile (index into
@@ -116,8 +120,9 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
     tprof_of = [-1 if i < 0 else trace_ids.setdefault(profiles[i].traces, len(trace_ids)) for i in prof_of]
     idx_bits = index_bits_bound(spec)
     m = net.n_synapses
-    src = np.empty(m, np.int64)
-    post = np.empty(m, np.int64)
+    index_dtype = np.int32 if n_in + n < 2**31 else np.int64  # memory: 4 bytes per synapse, not 8
+    src = np.empty(m, index_dtype)
+    post = np.empty(m, index_dtype)
     bits = np.empty(m, np.int16)
     plastic = bool(profiles)
     prof = np.empty(m, np.int16) if plastic else None
@@ -126,8 +131,8 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
     for pw, pr, pi, ti in zip(q.projections, net.projections, prof_of, tprof_of):
         k = pr.n
         base = axons[pr.pre][0] if pr.pre in axons else n_in + comp[pr.pre][0]
-        src[pos : pos + k] = base + pr.pre_index.astype(np.int64)
-        post[pos : pos + k] = comp[pr.post][0] + pr.post_index.astype(np.int64)
+        np.add(pr.pre_index, base, out=src[pos : pos + k], casting="unsafe")  # fits: checked by index_dtype
+        np.add(pr.post_index, comp[pr.post][0], out=post[pos : pos + k], casting="unsafe")
         targets = {r.target for r in pr.program.rules} if pr.plastic else set()
         has_delay = pw.format_key in delayed or "dd" in targets
         bits[pos : pos + k] = (pw.weight_bits + (spec.delay_bits if has_delay else 0)
@@ -139,7 +144,11 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
     order = np.argsort(post, kind="stable")
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(post, minlength=n), out=ptr[1:])
-    return SynapseIndex(n_in, src[order], post[order], bits[order], ptr, order,
+    # permute in place of the unsorted arrays, one at a time (memory: one copy alive, not three)
+    src = src[order]
+    post = post[order]
+    bits = bits[order]
+    return SynapseIndex(n_in, src, post, bits, ptr, order,
                         None if prof is None else prof[order], None if tprof is None else tprof[order])
 
 
@@ -267,11 +276,28 @@ class Splitter:
         piece_of = np.empty(n, np.int64)
         for k, p in enumerate(pieces):
             piece_of[p.first + p.start : p.first + p.stop] = k
-        from_comp = syn.src >= syn.n_in
-        key = np.sort(piece_of[syn.post[from_comp]] * n + (syn.src[from_comp] - syn.n_in))
-        first = np.ones(key.size, bool)
-        first[1:] = key[1:] != key[:-1]
-        return np.bincount(key[first] % n, minlength=n)
+        # memory: per target range of about CHUNK synapses (synapses are sorted by target, so a
+        # piece's synapses are contiguous); a (piece, source) pair never spans two chunks
+        out = np.zeros(n, np.int64)
+        bounds = [p.first + p.start for p in pieces] + [n]
+        cut = sorted(set(bounds))
+        edges, acc = [cut[0]], 0
+        for a, b in zip(cut[:-1], cut[1:]):
+            acc += int(syn.ptr[b] - syn.ptr[a])
+            if acc >= CHUNK:
+                edges.append(b)
+                acc = 0
+        if edges[-1] != cut[-1]:
+            edges.append(cut[-1])
+        for g0, g1 in zip(edges[:-1], edges[1:]):
+            s0, s1 = syn.ptr[g0], syn.ptr[g1]
+            src, post = syn.src[s0:s1], syn.post[s0:s1]
+            from_comp = src >= syn.n_in
+            key = np.sort(piece_of[post[from_comp]] * n + (src[from_comp] - syn.n_in))
+            first = np.ones(key.size, bool)
+            first[1:] = key[1:] != key[:-1]
+            out += np.bincount(key[first] % n, minlength=n)
+        return out
 
     def split_outputs(self, pieces: list[Piece], rounds: int = 8) -> list[Piece]:
         """Cut pieces whose compartments need more output axons than a core has; repeat until none do."""

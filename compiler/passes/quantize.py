@@ -154,6 +154,24 @@ def error_row(item: str, quantity: str, unit: str, model: np.ndarray, quant: np.
                     float(model[i]), float(quant[i]))
 
 
+def merge_error_rows(rows: list[ErrorRow], chunk: int) -> ErrorRow:
+    """The :func:`error_row` of a quantity from the rows of its consecutive chunks of ``chunk`` entries.
+
+    Same result as one call over the whole arrays: the worst entry is the first
+    with the largest relative error (or, when every relative error is 0, the
+    first with the largest absolute one).
+    """
+    if len(rows) == 1:
+        return rows[0]
+    r0 = rows[0]
+    max_rel = max(r.max_rel for r in rows)
+    max_abs = max(r.max_abs for r in rows)
+    k = next(i for i, r in enumerate(rows) if (r.max_rel == max_rel if max_rel > 0 else r.max_abs == max_abs))
+    w = rows[k]
+    return ErrorRow(r0.item, r0.quantity, r0.unit, sum(r.n for r in rows), max_abs, max_rel, k * chunk + w.worst,
+                    w.model, w.quantized)
+
+
 @dataclass
 class QuantizationTable:
     """Every :class:`ErrorRow` of a compiled network."""
@@ -365,13 +383,16 @@ def quantize_population(
     return regs, rows
 
 
+CHUNK = 1 << 20
+"""Synapses quantized at once (memory only: results never depend on it)."""
+
+
 def quantize_projection(
     proj: Projection, v_scale: float, spec: HardwareSpec = LOIHI1, warn_zero: float = 0.01
 ) -> tuple[ProjectionWeights, ErrorRow]:
     """Mantissas and format of one projection into a population of scale ``v_scale``."""
     bits, sign = projection_format(proj, spec)
     p, m = format_step(bits, sign, spec), max_mantissa(bits, sign, spec, plastic=proj.plastic)
-    x = proj.weight * (v_scale / 2.0**spec.weight_shift)
     mx = proj.weight_range * (v_scale / 2.0**spec.weight_shift)
     e = proj.weight_exp if proj.weight_exp is not None else weight_exponent(mx, m, spec)
     if e is None or mx > m * 2.0**e:
@@ -380,11 +401,18 @@ def quantize_projection(
             f"{m} * 2^{e if e is not None else spec.weight_exp_max} units at the scale of {proj.post!r}; "
             f"lower it, raise weight_exp, or lower v_scale of {proj.post!r}"
         )
-    wmant = (np.rint(x / (2.0**e * p)) * p).astype(np.int16)
-    quant = wmant * (2.0 ** (e + spec.weight_shift) / v_scale)
-    row = error_row(proj.label, "weight", "model", proj.weight, quant)
-    lost = int(np.count_nonzero((wmant == 0) & (proj.weight != 0)))
-    nz = int(np.count_nonzero(proj.weight))
+    # memory: the float temporaries exist for one chunk of synapses at a time
+    w = proj.weight
+    wmant = np.empty(w.size, np.int16)
+    rows, lost, nz = [], 0, 0
+    for lo in range(0, max(w.size, 1), CHUNK):
+        wc = w[lo : lo + CHUNK]
+        wm = wmant[lo : lo + CHUNK]
+        wm[...] = np.rint(wc * (v_scale / 2.0**spec.weight_shift) / (2.0**e * p)) * p
+        rows.append(error_row(proj.label, "weight", "model", wc, wm * (2.0 ** (e + spec.weight_shift) / v_scale)))
+        lost += int(np.count_nonzero((wm == 0) & (wc != 0)))
+        nz += int(np.count_nonzero(wc))
+    row = merge_error_rows(rows, CHUNK)
     if nz and lost > warn_zero * nz:
         warnings.warn(
             f"{proj.label}: {lost} of {nz} nonzero weights round to 0 (one mantissa step is "

@@ -3,7 +3,7 @@
 Tables per core (:mod:`.tables`), the ``Core``/``Image`` containers
 (:mod:`.core`), building an image from register arrays (:mod:`.build`),
 learning profiles (:mod:`.profiles`), the per-core limits (:mod:`.limits`)
-and the file format (:mod:`.file`). Nothing here imports numba.
+and the file formats (:mod:`.store` writes format 3, :mod:`.file` loads every version). Nothing here imports numba.
 """
 
 from loihi_emu.image.build import COMPARTMENT_FIELDS, build_image
@@ -28,13 +28,14 @@ from loihi_emu.image.core import (
     SynapseFormatTable,
     SynapseTable,
 )
-from loihi_emu.image.file import load, save
+from loihi_emu.image.file import load
 from loihi_emu.image.limits import CoreUsage, usage, validate
 from loihi_emu.image.profiles import LearningProfile, learning_table
+from loihi_emu.image.store import ImageStore, save
 
 __all__ = [
     "COMPARTMENT_FIELDS", "COMPARTMENT_TRACES", "CORE_TABLES", "REGISTERS", "SOURCE_TRACES", "OPTIONAL_TABLES", "ROUND_DETERMINISTIC", "ROUND_STOCHASTIC",
     "SIGN_EXCITATORY", "SIGN_INHIBITORY", "SIGN_MIXED", "SIGN_MODES", "TRACES", "CompartmentTable", "Core",
-    "CoreUsage", "Image", "LearningProfile", "LearningProfileTable", "RouteTable", "SynapseFormatTable",
+    "CoreUsage", "Image", "ImageStore", "LearningProfile", "LearningProfileTable", "RouteTable", "SynapseFormatTable",
     "SynapseTable", "build_image", "learning_table", "load", "save", "usage", "validate",
 ]

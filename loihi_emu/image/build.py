@@ -16,6 +16,7 @@ each source one output route per core it reaches (ascending core order).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,25 +71,30 @@ def _small_field(name: str, value, n: int, lo: int, hi: int) -> np.ndarray:
     return arr.astype(np.int16, copy=False)
 
 
-def _sort_rows(row_key: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Order synapses by row key, then by local target (stable); return
-    (order, the distinct row keys ascending, each sorted synapse's row number).
+def _check_index(name: str, arr: np.ndarray, hi: int) -> None:
+    """Raise naming the first entry of ``arr`` outside 0..hi (no per-synapse temporary unless one is)."""
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) > hi):
+        i = int(np.flatnonzero((arr < 0) | (arr > hi))[0])
+        raise ImageError(f"{name}[{i}] = {int(arr[i])} is outside 0..{hi}")
 
-    One stable argsort of a combined int64 key when it cannot overflow
-    (several times faster than ``np.lexsort`` on millions of synapses).
-    """
-    if row_key.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    span = int(target.max()) + 1
-    if int(row_key.max()) < (np.iinfo(np.int64).max - span) // span:
-        order = np.argsort(row_key * span + target, kind="stable")
-    else:
-        order = np.lexsort((target, row_key))
-    keys = row_key[order]
-    new_row = np.empty(keys.size, bool)
-    new_row[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=new_row[1:])
-    return order, keys[new_row], np.cumsum(new_row) - 1
+
+def _index_array(name: str, value, n: int | None = None) -> np.ndarray:
+    """An integer index array as given (no widening copy); a scalar broadcasts to ``n``."""
+    arr = np.asarray(value)
+    if arr.ndim == 0 and n is not None:
+        arr = np.broadcast_to(arr, (n,))
+    if arr.ndim != 1 or (n is not None and arr.shape != (n,)):
+        raise ImageError(f"{name}: expected shape ({n if n is not None else 'm'},), got {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iub":
+        raise ImageError(f"{name}: expected integers, got dtype {arr.dtype}")
+    return arr if arr.size else np.zeros(arr.shape, np.int64)
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(starts[i], stops[i])`` over i."""
+    counts = stops - starts
+    ends = np.cumsum(counts)
+    return np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]) if ends.size else 0)
 
 
 def build_image(
@@ -108,7 +114,7 @@ def build_image(
     syn_learning: np.ndarray | int = -1,
     learning_profiles: Sequence[LearningProfile] = (),
 ) -> Image:
-    """Lower global register arrays onto cores.
+    """Lower global register arrays onto cores (:func:`core_tables`, then :func:`finish_image`).
 
     compartments: the eight CUBA register arrays of
         :data:`COMPARTMENT_FIELDS`, each [n] (scalars broadcast).
@@ -122,14 +128,64 @@ def build_image(
         ``learning_profiles`` of the profile a plastic synapse follows, -1
         (default) for a non-plastic one. A plastic synapse's weight bits set
         its learning step P; its effective weight keeps every mantissa bit.
+
+    Memory: the synapses are visited core by core through a CSR by target
+    (no copy when ``syn_post`` is already non-decreasing, as the compiler's
+    is; else one int64 order per synapse), so besides the image only
+    per-core temporaries and one source per input axon exist. Source and
+    target arrays are used in their own integer dtype (int32 is enough).
+    """
+    laid = core_tables(compartments, core_of, n_in=n_in, syn_pre=syn_pre, syn_post=syn_post, syn_wmant=syn_wmant,
+                       syn_wexp=syn_wexp, syn_delay=syn_delay, syn_weight_bits=syn_weight_bits,
+                       syn_sign_mode=syn_sign_mode, spec=spec, syn_tag=syn_tag, syn_learning=syn_learning,
+                       learning_profiles=learning_profiles)
+    return finish_image(laid)
+
+
+@dataclass(eq=False)
+class LaidOut:
+    """Cores with every table but their routes, and the sources of each core's input axons.
+
+    cores: per core [chip, index, compartments, formats, synapses, learning];
+    rows: per core, the source of each input axon (ascending); n_in, n_src, spec.
+    """
+
+    cores: list
+    rows: list
+    n_in: int
+    n_src: int
+    spec: HardwareSpec
+
+
+def core_tables(
+    compartments: Mapping[str, np.ndarray],
+    core_of: np.ndarray,
+    *,
+    n_in: int,
+    syn_pre: np.ndarray,
+    syn_post: np.ndarray,
+    syn_wmant: np.ndarray,
+    syn_wexp: np.ndarray | int = 0,
+    syn_delay: np.ndarray | int = 0,
+    syn_weight_bits: np.ndarray | int | None = None,
+    syn_sign_mode: np.ndarray | int = SIGN_MIXED,
+    spec: HardwareSpec = LOIHI1,
+    syn_tag: np.ndarray | int = 0,
+    syn_learning: np.ndarray | int = -1,
+    learning_profiles: Sequence[LearningProfile] = (),
+) -> LaidOut:
+    """The first stage of :func:`build_image` (same arguments): every core's tables but the routes.
+
+    Nothing of the per-synapse arguments is kept, so a caller that drops them
+    before :func:`finish_image` frees their memory before the routes exist.
     """
     core_of = np.asarray(core_of).astype(np.int64)
     n = core_of.size
     regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
-    syn_pre = np.asarray(syn_pre).astype(np.int64, copy=False)
+    syn_pre = _index_array("syn_pre", syn_pre)
     m = syn_pre.size
     n_prof = len(learning_profiles)
-    post = _int_array("syn_post", syn_post, m)
+    post = _index_array("syn_post", syn_post, m)
     # narrow fields: range-checked, int16 (mantissa, delay and tag ranges are the tables' to check)
     wmant = _small_field("syn_wmant", syn_wmant, m, -(1 << 15), (1 << 15) - 1)
     wexp = _small_field("syn_wexp", syn_wexp, m, spec.weight_exp_min, spec.weight_exp_max)
@@ -137,18 +193,13 @@ def build_image(
     sign = _small_field("syn_sign_mode", syn_sign_mode, m, 1, 3)
     tag = _small_field("syn_tag", syn_tag, m, -(1 << 15), (1 << 15) - 1)
     lprof = _small_field("syn_learning", syn_learning, m, -1, n_prof - 1)
-    if syn_weight_bits is None:
-        wbits = np.where(sign == SIGN_MIXED, spec.max_weight_bits, spec.max_weight_bits - 1).astype(np.int16)
-    else:
-        wbits = _small_field("syn_weight_bits", syn_weight_bits, m, 1, spec.max_weight_bits)
+    wbits = None if syn_weight_bits is None else _small_field("syn_weight_bits", syn_weight_bits, m, 1,
+                                                              spec.max_weight_bits)
     if n and core_of.min() < 0:
         raise ImageError(f"core_of[{int(np.argmin(core_of))}] is negative")
     n_src = n_in + n
-    for name, arr, hi in (("syn_pre", syn_pre, n_src - 1), ("syn_post", post, n - 1)):
-        bad = (arr < 0) | (arr > hi)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ImageError(f"{name}[{i}] = {int(arr[i])} is outside 0..{hi}")
+    _check_index("syn_pre", syn_pre, n_src - 1)
+    _check_index("syn_post", post, n - 1)
 
     # local index of each compartment within its core
     cores_used, comp_core = np.unique(core_of, return_inverse=True)
@@ -158,52 +209,89 @@ def build_image(
     local = np.empty(n, np.int64)
     local[order] = np.arange(n) - comp_start[comp_core[order]]
 
-    # rows: distinct (target core, source) pairs, sorted
-    syn_core = comp_core[post] if m else np.zeros(0, np.int64)
-    row_key = syn_core * n_src + syn_pre
-    syn_order, rows, syn_row_sorted = _sort_rows(row_key, local[post])
-    row_core, row_src = rows // n_src, rows % n_src
-    row_start = np.searchsorted(row_core, np.arange(cores_used.size + 1))
-    syn_row_ptr = np.searchsorted(syn_row_sorted, np.arange(rows.size + 1))
-    # the format fields were range-checked above, so this key cannot alias
-    fmt_key = (((lprof.astype(np.int64) + 1) * 16 + wexp - spec.weight_exp_min) * 16 + wbits) * 4 + sign
+    # synapses by target: a CSR over compartments (through a stable order unless already sorted)
+    by_post = None if m < 2 or bool((post[1:] >= post[:-1]).all()) else np.argsort(post, kind="stable")
+    post_ptr = np.zeros(n + 1, np.int64)
+    if m:
+        np.cumsum(np.bincount(post, minlength=n), out=post_ptr[1:])
 
-    # output routes: every row is one route from its source
-    route_order = np.lexsort((row_core, row_src))
-    r_src, r_core = row_src[route_order], row_core[route_order]
-    r_axon = (np.arange(rows.size) - row_start[row_core])[route_order]
-    r_chip_g = cores_used[r_core]
     cpc = spec.cores_per_chip
-
-    def routes_for(src_ids: np.ndarray, where: str) -> RouteTable:
-        lo = np.searchsorted(r_src, src_ids, side="left")
-        hi = np.searchsorted(r_src, src_ids, side="right")
-        counts = hi - lo
-        ptr = np.concatenate([[0], np.cumsum(counts)])
-        idx = np.repeat(lo - ptr[:-1], counts) + np.arange(ptr[-1])
-        g = r_chip_g[idx]
-        return RouteTable(ptr, g // cpc, g % cpc, r_axon[idx], where=where, spec=spec)
-
-    cores = []
+    cores, core_rows = [], []
+    src_dtype = np.int32 if n_src < 2**31 else np.int64
     for k, g in enumerate(cores_used):
         chip, index = int(g // cpc), int(g % cpc)
         where = f"chip {chip} core {index}: "
         members = order[comp_start[k] : comp_start[k + 1]]  # global ids, ascending
         ctab = CompartmentTable(**{f: regs[f][members] for f in COMPARTMENT_FIELDS}, global_index=members, where=where, spec=spec)
-        s_lo, s_hi = syn_row_ptr[row_start[k]], syn_row_ptr[row_start[k + 1]]
-        sel = syn_order[s_lo:s_hi]
-        keys, fmt = np.unique(fmt_key[sel], return_inverse=True)
+        sel = _ranges(post_ptr[members], post_ptr[members + 1])
+        if by_post is not None:
+            sel = by_post[sel]
+        src = syn_pre[sel].astype(np.int64)
+        tgt = local[post[sel]]
+        span = int(tgt.max()) + 1 if tgt.size else 1
+        within = np.argsort(src * span + tgt, kind="stable")  # rows by source, then by local target
+        sel, src, tgt = sel[within], src[within], tgt[within]
+        del within
+        new_row = np.ones(src.size, bool)
+        np.not_equal(src[1:], src[:-1], out=new_row[1:])
+        rows = src[new_row]
+        axon_ptr = np.append(np.flatnonzero(new_row), src.size)
+        s_sign, s_prof = sign[sel], lprof[sel]
+        s_bits = (np.where(s_sign == SIGN_MIXED, spec.max_weight_bits, spec.max_weight_bits - 1) if wbits is None
+                  else wbits[sel]).astype(np.int64)
+        # the format fields were range-checked above, so this key cannot alias
+        fmt_key = (((s_prof.astype(np.int64) + 1) * 16 + wexp[sel] - spec.weight_exp_min) * 16 + s_bits) * 4 + s_sign
+        keys, fmt = np.unique(fmt_key, return_inverse=True)
         sign_u, wbits_u = keys % 4, (keys // 4) % 16
         wexp_u = (keys // 64) % 16 + spec.weight_exp_min
         prof_u = keys // 1024 - 1  # global learning profile, -1 = not plastic
         used = np.unique(prof_u[prof_u >= 0])
         local_prof = np.where(prof_u >= 0, np.searchsorted(used, prof_u), -1)
-        ltab = learning_table([learning_profiles[int(g)] for g in used], where=where, spec=spec)
+        ltab = learning_table([learning_profiles[int(p)] for p in used], where=where, spec=spec)
         ftab = SynapseFormatTable(wbits_u, wexp_u, sign_u, local_prof, where=where, spec=spec)
-        axon_ptr = syn_row_ptr[row_start[k] : row_start[k + 1] + 1] - s_lo
-        stab = SynapseTable(axon_ptr, local[post[sel]], wmant[sel], fmt.ravel(), delay[sel], tag[sel],
-                            where=where, spec=spec)
-        rtab = routes_for(n_in + members, where)
-        cores.append(Core(chip, index, ctab, ftab, stab, rtab, ltab))
+        stab = SynapseTable(axon_ptr, tgt, wmant[sel], fmt.ravel(), delay[sel], tag[sel], where=where, spec=spec)
+        core_rows.append(rows.astype(src_dtype))
+        cores.append([chip, index, ctab, ftab, stab, ltab])
+    return LaidOut(cores, core_rows, n_in, n_src, spec)
+
+
+def finish_image(laid: LaidOut) -> Image:
+    """The second stage of :func:`build_image`: routes (one per input axon, from its source) and the image.
+
+    Empties ``laid.rows`` as it goes.
+    """
+    cores, core_rows, n_in, n_src, spec = laid.cores, laid.rows, laid.n_in, laid.n_src, laid.spec
+    # output routes: every row is one route from its source; per source ascending by core
+    count = np.zeros(n_src, np.int64)
+    for rows in core_rows:
+        count[rows] += 1  # a core's rows are distinct sources
+    rptr = np.zeros(n_src + 1, np.int64)
+    np.cumsum(count, out=rptr[1:])
+    del count
+    cursor = rptr[:-1].copy()
+    total = int(rptr[-1])
+    r_chip, r_core, r_axon = (np.empty(total, np.int32) for _ in range(3))
+    for k, rows in enumerate(core_rows):
+        pos = cursor[rows]
+        cursor[rows] += 1
+        r_chip[pos], r_core[pos] = cores[k][0], cores[k][1]
+        r_axon[pos] = np.arange(rows.size)
+        core_rows[k] = None
+    del cursor
+
+    def routes_for(src_ids: np.ndarray, where: str) -> RouteTable:
+        if src_ids.size == 0 or int(src_ids[-1]) - int(src_ids[0]) == src_ids.size - 1:  # a run: views
+            a = int(src_ids[0]) if src_ids.size else 0
+            lo, hi = rptr[a], rptr[a + src_ids.size]
+            return RouteTable(rptr[a : a + src_ids.size + 1] - lo, r_chip[lo:hi], r_core[lo:hi], r_axon[lo:hi],
+                              where=where, spec=spec)
+        idx = _ranges(rptr[src_ids], rptr[src_ids + 1])
+        ptr = np.concatenate([[0], np.cumsum(rptr[src_ids + 1] - rptr[src_ids])])
+        return RouteTable(ptr, r_chip[idx], r_core[idx], r_axon[idx], where=where, spec=spec)
+
+    out = []
+    for chip, index, ctab, ftab, stab, ltab in cores:
+        rtab = routes_for(n_in + ctab.global_index, f"chip {chip} core {index}: ")
+        out.append(Core(chip, index, ctab, ftab, stab, rtab, ltab))
     inputs = routes_for(np.arange(n_in), "inputs: ")
-    return Image(tuple(cores), inputs, spec)
+    return Image(tuple(out), inputs, spec)

@@ -35,6 +35,7 @@ import numpy as np
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.inputs import InputProgram
+from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.popmap import PopulationMap
 from loihi_emu.image.tables import (  # noqa: F401  (re-exported: the image's public vocabulary)
     COMPARTMENT_TRACES,
@@ -151,9 +152,13 @@ class Image:
         order = np.argsort(keys)
         object.__setattr__(self, "_addr_keys", keys[order])
         object.__setattr__(self, "_addr_pos", order.astype(np.int64))
+        object.__setattr__(self, "_address_lut", _dense_lut(self.cores))
         object.__setattr__(self, "_n_axons", np.array([c.synapses.n_axons for c in self.cores], np.int64))
+        pages = PageBudget()  # route tables mapped from a file give their pages back as they go
         for core in self.cores:
             self._check_routes(core.routes, core.label + "RouteTable")
+            pages.done(*core.routes.arrays().values())
+        pages.flush()
         self._check_routes(self.inputs, "inputs RouteTable")
         self._check_parts()
 
@@ -181,17 +186,27 @@ class Image:
 
         Raises :class:`ImageError` naming the first route to a core the image lacks.
         """
-        key = _address_key(routes.dest_chip.astype(np.int64), routes.dest_core.astype(np.int64))
-        keys = self._addr_keys  # type: ignore[attr-defined]
-        at = np.minimum(np.searchsorted(keys, key), max(keys.size - 1, 0))
-        missing = (keys[at] != key) if keys.size else np.ones(key.size, bool)
-        if missing.any():
-            i = int(np.flatnonzero(missing)[0])
-            raise ImageError(
-                f"{label}[{i}] routes to chip {int(routes.dest_chip[i])} core {int(routes.dest_core[i])}, "
-                "which is not in the image"
-            )
-        return self._addr_pos[at]  # type: ignore[attr-defined]
+        lut = self._address_lut  # type: ignore[attr-defined]
+        if lut is not None:  # addresses are dense: one lookup per route
+            chip, core = routes.dest_chip.astype(np.int64), routes.dest_core.astype(np.int64)
+            flat = chip * lut[1] + core
+            inside = (core < lut[1]) & (flat < lut[0].size)
+            pos = lut[0][np.where(inside, flat, 0)]
+            missing = ~inside | (pos < 0)
+            if not missing.any():
+                return pos
+        else:
+            key = _address_key(routes.dest_chip.astype(np.int64), routes.dest_core.astype(np.int64))
+            keys = self._addr_keys  # type: ignore[attr-defined]
+            at = np.minimum(np.searchsorted(keys, key), max(keys.size - 1, 0))
+            missing = (keys[at] != key) if keys.size else np.ones(key.size, bool)
+            if not missing.any():
+                return self._addr_pos[at]  # type: ignore[attr-defined]
+        i = int(np.flatnonzero(missing)[0])
+        raise ImageError(
+            f"{label}[{i}] routes to chip {int(routes.dest_chip[i])} core {int(routes.dest_core[i])}, "
+            "which is not in the image"
+        )
 
     def _check_routes(self, routes: RouteTable, label: str) -> None:
         if routes.n == 0:
@@ -260,6 +275,21 @@ class Image:
         r_row = np.concatenate(row_parts) if row_parts else np.zeros(0, np.int64)
         order = np.argsort(r_src, kind="stable")
         return r_src[order], r_row[order]
+
+
+def _dense_lut(cores) -> tuple[np.ndarray, int] | None:
+    """(position of core (chip, i) at chip * stride + i, stride) when addresses are dense enough, else None."""
+    if not cores:
+        return None
+    chips = np.array([c.chip for c in cores], np.int64)
+    idx = np.array([c.index for c in cores], np.int64)
+    stride = int(idx.max()) + 1
+    size = (int(chips.max()) + 1) * stride
+    if size > 8 * len(cores) + 4096:
+        return None
+    lut = np.full(size, -1, np.int64)
+    lut[chips * stride + idx] = np.arange(len(cores))
+    return lut, stride
 
 
 def _address_key(chip, core):

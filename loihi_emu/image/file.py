@@ -1,4 +1,7 @@
-"""Saving and loading board images: one ``.npz`` with a JSON header.
+"""Loading board images of every format version; saving the per-core layout of format 2.
+
+:func:`load` reads format ``loihi-image/3`` through :mod:`loihi_emu.image.store`
+and format ``loihi-image/1`` itself, as described here.
 
 Layout (format ``loihi-image/2``): the member ``header`` is a 0-d unicode
 array holding JSON ``{"format", "spec", "cores": [[chip, core], ...],
@@ -30,6 +33,7 @@ import numpy as np
 
 from loihi_emu.errors import ImageError, ImageFileError
 from loihi_emu.hw import SPECS
+from loihi_emu.image import store
 from loihi_emu.image.core import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
 from loihi_emu.image.inputs import InputProgram
 from loihi_emu.image.popmap import PopulationMap
@@ -39,7 +43,9 @@ FORMATS = ("loihi-image/1", FORMAT)
 
 
 def save(image: Image, path: str | os.PathLike) -> None:
-    """Write ``image`` to ``path`` (an ``.npz``; no pickled objects)."""
+    """Write ``image`` to ``path`` in the per-core format ``loihi-image/2`` (an ``.npz``; no pickled objects).
+
+    New files are written by :func:`loihi_emu.image.store.save` (format 3)."""
     header = {
         "format": FORMAT,
         "spec": image.spec.name,
@@ -98,7 +104,8 @@ def _parse_header(files: Any, path: str) -> dict:
     except json.JSONDecodeError as exc:
         raise ImageFileError(f"{path}: header is not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") not in FORMATS:
-        raise ImageFileError(f"{path}: header format is {header.get('format') if isinstance(header, dict) else None!r}, expected one of {list(FORMATS)}")
+        got = header.get("format") if isinstance(header, dict) else None
+        raise ImageFileError(f"{path}: header format is {got!r}, expected one of {[*FORMATS, store.FORMAT]}")
     if header.get("spec") not in SPECS:
         raise ImageFileError(f"{path}: unknown hardware spec {header.get('spec')!r}; known: {sorted(SPECS)}")
     cores = header.get("cores")
@@ -128,8 +135,10 @@ def _read_part(files: Any, header: dict, key: str, prefix: str, cls, path: str):
 
 
 def load(path: str | os.PathLike) -> Image:
-    """Read a board image written by :func:`save`. Never unpickles anything."""
+    """Read a board image of any format version (1, or 3 via :mod:`.store`). Never unpickles anything."""
     label = os.fspath(path)
+    if store.format_of(label) == store.FORMAT:
+        return store.load(label)
     try:
         files = np.load(label, allow_pickle=False)
     except FileNotFoundError:

@@ -19,11 +19,14 @@ by source over one state entry per image synapse.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+import numba
 import numpy as np
 
 from loihi_emu.hw import HardwareSpec
-from loihi_emu.image.core import Image
+from loihi_emu.image.core import Image, RouteTable
+from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.runtime.kernels import DELAY_FIELD
 
@@ -78,36 +81,163 @@ def effective_weights(wmant: np.ndarray, fmt: np.ndarray, formats, spec: Hardwar
     return shift_exponent(mant, formats.weight_exp[f])
 
 
+def _row_sources(image: Image, row_off: np.ndarray, src_dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The source of every global row (input axon of a core), -1 for a row no route reaches.
+
+    A row reached by more than one route (never in compiled images) keeps one
+    source in ``row_src``; the others are returned as (rows, sources), sorted
+    by row. Walks the route tables in batches of cores; when the count of
+    placed routes shows that some row was reached twice within a batch, the
+    walk is redone exactly.
+    """
+    n_in, cores = image.n_inputs, image.cores
+    groups = [(image.inputs,), *(cores[k0:k1] for k0, k1 in _batches(image))]
+    for exact in (False, True):
+        pages = PageBudget()
+        row_src = np.full(int(row_off[-1]), -1, src_dtype)
+        more_rows, more_src, placed = [], [], 0
+        for group in groups:
+            if group and isinstance(group[0], RouteTable):
+                tabs, srcs = [group[0]], [np.arange(n_in)]
+            else:
+                tabs = [c.routes for c in group]
+                srcs = [n_in + c.compartments.global_index for c in group]
+            counts = _cat([np.diff(r.ptr) for r in tabs], np.int64)
+            routes = SimpleNamespace(**{f: _cat([getattr(r, f) for r in tabs], np.int32)
+                                        for f in ("dest_chip", "dest_core", "dest_axon")})
+            if routes.dest_axon.size:
+                label = "inputs" if tabs[0] is image.inputs else "routes"
+                rows = row_off[image.core_positions(routes, label)] + routes.dest_axon
+                src = np.repeat(_cat([x.astype(src_dtype) for x in srcs], src_dtype), counts)
+                again = row_src[rows] >= 0
+                if exact:
+                    order = np.argsort(rows, kind="stable")
+                    again[order[1:]] |= rows[order[1:]] == rows[order[:-1]]
+                if again.any():
+                    more_rows.append(rows[again])
+                    more_src.append(src[again])
+                row_src[rows[~again]] = src[~again]
+                placed += int((~again).sum())
+            for r in tabs:
+                pages.done(*r.arrays().values())
+        pages.flush()
+        if exact or placed == int(np.count_nonzero(row_src >= 0)):
+            break
+    rows = _cat(more_rows, np.int64)
+    srcs = _cat(more_src, src_dtype)
+    order = np.argsort(rows, kind="stable")
+    return row_src, rows[order], srcs[order]
+
+
+BATCH_SYNAPSES = 1 << 16
+"""flatten() works on runs of consecutive cores holding about this many synapses at a time."""
+
+
+def _batches(image: Image) -> list[tuple[int, int]]:
+    """Runs [k0, k1) of consecutive cores of about BATCH_SYNAPSES synapses (at least one core each)."""
+    out, k0, acc = [], 0, 0
+    for k, c in enumerate(image.cores):
+        acc += c.synapses.n
+        if acc >= BATCH_SYNAPSES:
+            out.append((k0, k + 1))
+            k0, acc = k + 1, 0
+    if k0 < len(image.cores):
+        out.append((k0, len(image.cores)))
+    return out
+
+
+def _cat(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
+
+
+class _Batch:
+    """The synapses of cores k0..k1-1 side by side, with global targets, rows and format ids."""
+
+    def __init__(self, image: Image, k0: int, k1: int, row_off: np.ndarray, pages: PageBudget) -> None:
+        cores = image.cores[k0:k1]
+        syn = [c.synapses for c in cores]
+        self.cores, self.syn = cores, syn
+        n_syn = np.array([s.n for s in syn], np.int64)
+        core_of_syn = np.repeat(np.arange(len(cores)), n_syn)
+        comp_base = np.concatenate([[0], np.cumsum([c.compartments.n for c in cores])])
+        fmt_base = np.concatenate([[0], np.cumsum([c.formats.n for c in cores])])
+        g = _cat([c.compartments.global_index for c in cores], np.int64)
+        self.row_len = _cat([np.diff(s.axon_ptr) for s in syn], np.int64)
+        self.row0 = int(row_off[k0])
+        self.row_ptr = np.concatenate([[0], np.cumsum(self.row_len)])
+        self.tgt = g[comp_base[:-1][core_of_syn] + _cat([s.target for s in syn], np.uint16)]
+        self.fmt = fmt_base[:-1][core_of_syn] + _cat([s.fmt for s in syn], np.uint8)
+        del core_of_syn
+        self.delay = _cat([s.delay for s in syn], np.uint8)
+        plastic = _cat([c.formats.plastic for c in cores], bool)
+        self.static = ~plastic[self.fmt] if plastic.any() else None
+        self.fmt_step = _cat([c.formats.step_shift() for c in cores], np.int32)
+        self.fmt_exp = _cat([c.formats.weight_exp for c in cores], np.int8)
+        for c in cores:
+            pages.done(*c.synapses.arrays().values(), *c.compartments.arrays().values())
+
+    def max_static_delay(self) -> int:
+        d = self.delay if self.static is None else self.delay[self.static]
+        return int(d.max()) if d.size else -1
+
+    def edges(self, row_src: np.ndarray, more: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(synapse index in the batch, source) of every static synapse a route reaches."""
+        src = np.repeat(row_src[self.row0 : self.row0 + self.row_len.size], self.row_len)
+        ok = src >= 0
+        if self.static is not None:
+            ok &= self.static
+        idx = np.flatnonzero(ok)
+        src = src[idx]
+        lo, hi = np.searchsorted(more[0], (self.row0, self.row0 + self.row_len.size))
+        if hi > lo:  # rows reached by further routes: their synapses once more per extra source
+            rows = more[0][lo:hi] - self.row0
+            counts = self.row_len[rows]
+            starts = np.concatenate([[0], np.cumsum(counts)])
+            extra = np.repeat(self.row_ptr[rows] - starts[:-1], counts) + np.arange(starts[-1])
+            esrc = np.repeat(more[1][lo:hi], counts)
+            if self.static is not None:
+                keep = self.static[extra]
+                extra, esrc = extra[keep], esrc[keep]
+            idx, src = np.concatenate([idx, extra]), np.concatenate([src, esrc])
+        return idx, src
+
+    def weights(self, idx: np.ndarray, spec: HardwareSpec) -> np.ndarray:
+        """Effective weights of synapses ``idx`` (as :func:`effective_weights`)."""
+        f = self.fmt[idx]
+        step = self.fmt_step[f]
+        wmant = _cat([s.wmant for s in self.syn], np.int16)[idx]
+        return shift_exponent((wmant.astype(np.int64) >> step) << step, self.fmt_exp[f])
+
 
 def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
     """Compose routes and synapse rows into per-block source CSRs (see module doc).
 
     Plastic synapses are skipped. ``min_slots``: ring slots the learning
     engine needs (its largest delay + 1); the ring gets at least that many.
+
+    Memory: besides the result, one int32 (source) per input axon of the
+    image and temporaries of one batch of cores (:data:`BATCH_SYNAPSES`) at a
+    time. Two passes over the batches: count the synapses of every (block,
+    source), then place each batch's synapses at their sources' cursors.
+    Within a source, synapses are ordered by core, then by row; the ring sums
+    are exact integers, so the order never changes a result. Tables mapped
+    from a file give their pages back as they are done (:mod:`loihi_emu.image.pages`).
     """
     spec = image.spec
     cores = image.cores
     n, n_in = image.n_compartments, image.n_inputs
     n_src = n_in + n
     n_blocks = max(1, int(n_blocks))
+    src_dtype = np.int32 if n_src < 2**31 else np.int64
 
     regs = {k: np.zeros(n, np.int32) for k in ("keep_u", "keep_v", "vth", "bias", "refract", "vmin", "vmax")}
     chip_of, core_of, local_of = (np.zeros(n, np.int32) for _ in range(3))
     row_off = np.zeros(len(cores) + 1, np.int64)
-    syn_off = np.zeros(len(cores) + 1, np.int64)
-    for k, c in enumerate(cores):
-        row_off[k + 1] = row_off[k] + c.synapses.n_axons
-        syn_off[k + 1] = syn_off[k] + c.synapses.n
-    total_syn = int(syn_off[-1])
-    syn_tgt = np.empty(total_syn, np.int64)
-    syn_w = np.empty(total_syn, np.int64)
-    syn_delay = np.empty(total_syn, np.int64)
-    row_ptr = np.empty(int(row_off[-1]) + 1, np.int64)
-    row_ptr[-1] = total_syn
-    syn_plastic = np.zeros(total_syn, bool)
+    np.cumsum([c.synapses.n_axons for c in cores], out=row_off[1:])
+    row_src, *more = _row_sources(image, row_off, src_dtype)
 
     one = spec.decay_one
-    for k, c in enumerate(cores):
+    for c in cores:
         t, g = c.compartments, c.compartments.global_index
         regs["keep_u"][g] = one - (t.decay_u_reg + 1)
         regs["keep_v"][g] = one - t.decay_v
@@ -117,46 +247,85 @@ def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
         regs["vmin"][g] = t.vmin
         regs["vmax"][g] = t.vmax
         chip_of[g], core_of[g], local_of[g] = c.chip, c.index, np.arange(t.n)
-        s = c.synapses
-        lo, hi = syn_off[k], syn_off[k + 1]
-        syn_tgt[lo:hi] = g[s.target.astype(np.intp)]
-        syn_w[lo:hi] = effective_weights(s.wmant, s.fmt, c.formats, spec)
-        syn_delay[lo:hi] = s.delay
-        if c.formats.n and c.formats.plastic.any():
-            syn_plastic[lo:hi] = c.formats.plastic[s.fmt.astype(np.intp)]
-        row_ptr[row_off[k] : row_off[k + 1]] = s.axon_ptr[:-1] + lo
 
-    r_src, r_row = image.route_pairs(row_off)
+    batches = _batches(image)
+    pages = PageBudget()
+    counts = np.zeros(n_blocks * n_src, np.int64)
+    max_delay = int(min_slots) - 1
+    for k0, k1 in batches:  # pass 1: synapses per (block, source), largest static delay
+        b = _Batch(image, k0, k1, row_off, pages)
+        max_delay = max(max_delay, b.max_static_delay())
+        idx, src = b.edges(row_src, more)
+        if idx.size:
+            key = _block_key(b.tgt[idx], src, n, n_blocks, n_src)
+            if key.size * 8 > counts.size:
+                counts += np.bincount(key, minlength=counts.size)
+            else:
+                np.add.at(counts, key, 1)
+        del b, idx, src
+    pages.flush()
 
-    # expand every route into the synapses of its row
-    counts = row_ptr[r_row + 1] - row_ptr[r_row]
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    total = int(starts[-1])
-    syn_idx = np.repeat(row_ptr[r_row] - starts[:-1], counts) + np.arange(total)
-    e_src = np.repeat(r_src, counts)
-    if syn_plastic.any():
-        static = ~syn_plastic[syn_idx]
-        syn_idx, e_src = syn_idx[static], e_src[static]
-        syn_delay = np.where(syn_plastic, 0, syn_delay)
-    tgt = syn_tgt[syn_idx]
-    max_delay = max(int(syn_delay.max()) if total_syn else 0, int(min_slots) - 1)
-    tgt_delay = ((tgt << DELAY_FIELD) | syn_delay[syn_idx]).astype(np.uint32)
-    weight = syn_w[syn_idx].astype(np.int16)
-    del syn_idx
-
-    block = (tgt * n_blocks // max(n, 1)).astype(np.uint8)
-    if n_blocks > 1:
-        border = np.argsort(block, kind="stable")
-        e_src, tgt_delay, weight, block = e_src[border], tgt_delay[border], weight[border], block[border]
+    per_block = counts.reshape(n_blocks, n_src)
+    fanout = per_block.sum(axis=0)
+    bstart = np.concatenate([[0], np.cumsum(per_block.sum(axis=1))])
     indptr = np.empty((n_blocks, n_src + 1), np.int64)
-    bstart = np.searchsorted(block, np.arange(n_blocks + 1))
-    for b in range(n_blocks):
-        indptr[b] = bstart[b] + np.searchsorted(e_src[bstart[b] : bstart[b + 1]], np.arange(n_src + 1))
-    fanout = np.bincount(e_src, minlength=n_src).astype(np.int64)
+    indptr[:, 0] = bstart[:-1]
+    np.cumsum(per_block, axis=1, out=indptr[:, 1:])
+    indptr[:, 1:] += bstart[:-1, None]
+    del counts, per_block
+    cursor = indptr[:, :-1].flatten()  # a copy: where the next synapse of each (block, source) goes
+    tgt_delay = np.empty(int(bstart[-1]), np.uint32)
+    weight = np.empty(int(bstart[-1]), np.int16)
+    for k0, k1 in batches:  # pass 2: place every synapse
+        b = _Batch(image, k0, k1, row_off, pages)
+        idx, src = b.edges(row_src, more)
+        if idx.size:
+            key = _block_key(b.tgt[idx], src, n, n_blocks, n_src)
+            del src
+            values = (b.tgt[idx].astype(np.uint32) << DELAY_FIELD) | b.delay[idx]
+            place_numba(key, cursor, values, b.weights(idx, spec).astype(np.int16), tgt_delay, weight)
+            del key, values
+        del b, idx
+    pages.flush()
     return FlatNetwork(
-        n=n, n_in=n_in, n_slots=max_delay + 1, indptr=indptr, tgt_delay=tgt_delay, weight=weight,
+        n=n, n_in=n_in, n_slots=max(max_delay, 0) + 1, indptr=indptr, tgt_delay=tgt_delay, weight=weight,
         fanout=fanout, chip=chip_of, core=core_of, local=local_of, **regs,
     )
+
+
+def place_numpy(key: np.ndarray, cursor: np.ndarray, values: np.ndarray, weights: np.ndarray,
+                tgt_delay: np.ndarray, weight: np.ndarray) -> None:
+    """Write synapse i at ``cursor[key[i]]`` (then advance that cursor), in the order given.
+
+    The numpy twin of :func:`place_numba`: a stable sort by key gives each
+    synapse its rank among the earlier ones of its key.
+    """
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    first = np.ones(k.size, bool)
+    np.not_equal(k[1:], k[:-1], out=first[1:])
+    run = np.flatnonzero(first)
+    length = np.diff(np.append(run, k.size))
+    pos = np.arange(k.size) - np.repeat(run, length) + cursor[k]
+    cursor[k[run]] += length
+    tgt_delay[pos] = values[order]
+    weight[pos] = weights[order]
+
+
+@numba.njit(cache=True, nogil=True)
+def place_numba(key, cursor, values, weights, tgt_delay, weight):  # pragma: no cover - jitted
+    for i in range(key.size):
+        p = cursor[key[i]]
+        cursor[key[i]] = p + 1
+        tgt_delay[p] = values[i]
+        weight[p] = weights[i]
+
+
+def _block_key(tgt: np.ndarray, src: np.ndarray, n: int, n_blocks: int, n_src: int) -> np.ndarray:
+    """block * n_src + source of each synapse (block = the target range of one thread)."""
+    if n_blocks == 1:
+        return src.astype(np.int64)
+    return (tgt * n_blocks // max(n, 1)) * n_src + src
 
 
 def release_freed_memory() -> None:

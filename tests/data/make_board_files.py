@@ -1,0 +1,67 @@
+"""Write the saved board images the format tests load (run once per new format version).
+
+    PYTHONPATH=. python tests/data/make_board_files.py
+
+``board-v1.npz`` (format ``loihi-image/1``) and ``board-v3.npz`` (format
+``loihi-image/3``) hold the same image: a random recurrent network of 30
+compartments on three cores of two chips, with delays, external inputs and
+a plastic projection (one learning profile). ``board-expected.npz`` holds
+the inputs it was run with and what it gave (spikes, v and the plastic
+weights after each step), so a later version of the loader must reproduce it.
+Existing files are never rewritten: a format's saved file is kept as it was.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from loihi_emu import LOIHI1, Emulator, build_image
+from loihi_emu.image.file import save as save_v1
+from loihi_emu.image.profiles import LearningProfile
+from loihi_emu.image.store import save as save_v3
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROBES = ("spikes", "v", "w")
+STEPS = 40
+
+
+def board():
+    rng = np.random.default_rng(13)
+    n, n_in, m, s = 30, 4, 260, LOIHI1
+    regs = dict(decay_u_reg=rng.integers(100, 1000, n), decay_v=rng.integers(50, 800, n),
+                vth_mant=rng.integers(20, 200, n), bias_mant=rng.integers(0, 300, n), bias_exp=rng.integers(0, 3, n),
+                refract=rng.integers(1, 4, n), vmin=np.full(n, s.v_min_limit), vmax=np.full(n, s.v_max_limit))
+    core_of = np.where(np.arange(n) < 12, 0, np.where(np.arange(n) < 20, 1, s.cores_per_chip + 2))
+    learn = np.where(rng.random(m) < 0.4, 0, -1)
+    syn = dict(syn_pre=rng.integers(0, n_in + n, m), syn_post=rng.integers(0, n, m),
+               syn_wmant=np.where(learn >= 0, rng.integers(-200, 200, m), rng.integers(-256, 256, m)),
+               syn_wexp=rng.integers(-2, 3, m), syn_delay=rng.integers(0, 4, m), syn_learning=learn)
+    prof = LearningProfile.from_rule("dw = 2^-2*x1*y0 - 2^-2*y1*x0", traces={"x1": (40, 6), "y1": (40, 6)})
+    image = build_image(regs, core_of, n_in=n_in, learning_profiles=[prof], **syn)
+    inputs = (rng.random((STEPS, n_in)) < 0.3).astype(np.uint8)
+    return image, inputs
+
+
+def run(image, inputs) -> dict[str, np.ndarray]:
+    emu = Emulator(image, probes=PROBES)
+    emu.run(inputs.shape[0], inputs)
+    return {q: emu.data[q] for q in PROBES}
+
+
+def main() -> None:
+    image, inputs = board()
+    for name, writer in (("board-v1.npz", save_v1), ("board-v3.npz", save_v3)):
+        path = os.path.join(HERE, name)
+        if not os.path.exists(path):
+            writer(image, path)
+            print("wrote", path)
+    path = os.path.join(HERE, "board-expected.npz")
+    if not os.path.exists(path):
+        np.savez(path, inputs=inputs, **run(image, inputs))
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
