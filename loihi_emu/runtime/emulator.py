@@ -220,7 +220,7 @@ class Emulator:
         lrn = self.learning
         state: dict[str, np.ndarray] = {}
         if lrn is not None:
-            lrn.before_update(t, net.n_in)
+            lrn.before_update(t)
             if self._want_traces:
                 state.update({k: v.copy() for k, v in lrn.traces().items()})
             lrn.decay()
