@@ -32,7 +32,7 @@ from loihi_emu.image.core import Image
 from loihi_emu.learning.engine import LearningEngine
 from loihi_emu.learning.flat import flatten_learning
 from loihi_emu.runtime.flatten import flatten, release_freed_memory, step_arrays
-from loihi_emu.runtime.kernels import STEPS, WRAP_NAMES, slot_base
+from loihi_emu.runtime.kernels import STEPS, WRAP_NAMES, slot_base, step_for
 from loihi_emu.runtime.probes import SYNAPSE_QUANTITIES, TRACE_QUANTITIES, Probe, ProbeData, normalize_probes
 from loihi_emu.runtime.progress import Progress
 
@@ -80,7 +80,6 @@ class Emulator:
         self.net = flatten(image, self.n_threads if backend == "numba" else 1, plastic.n_slots if plastic else 1)
         n = self.net.n
         self.learning = LearningEngine(plastic, self.spec, self.seed, backend) if plastic else None
-        self._run_step = STEPS[backend]
         n_plastic = plastic.n_plastic if plastic else 0
         sizes = {"x1": self.net.n_in + n, "x2": self.net.n_in + n, **{q: n_plastic for q in SYNAPSE_QUANTITIES}}
         self._probes = normalize_probes(probes, n, sizes)
@@ -89,6 +88,7 @@ class Emulator:
         self._want_synapses = bool(self.data.quantities & set(SYNAPSE_QUANTITIES))
         # the kernels' one struct; the state attributes below are its arrays
         self.arrays = a = step_arrays(self.net, self.spec)
+        self._run_step = step_for(backend, a)
         self.u, self.v, self.refractory, self.spike_counts = a.u, a.v, a.cnt, a.spike_counts
         self._ring, self._spiked, self._wraps, self._first_wrap = a.ring, a.spiked, a.wraps, a.first_wrap
         release_freed_memory()

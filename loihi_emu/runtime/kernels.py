@@ -25,6 +25,7 @@ step's sources, synapse CSR; increments: ring slots ``t + 1 + delay``).
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -339,3 +340,17 @@ def step_numba(a, t: int, in_axons: np.ndarray) -> tuple[int, int]:
 
 
 STEPS = {"numba": step_numba, "numpy": step_numpy}
+
+
+def step_for(backend: str, a) -> Callable:
+    """The step function ``(a, t, in_axons) -> (k, events)`` for ``backend`` and the struct ``a``.
+
+    On numba this is the compiled serial or parallel step for ``a``'s type,
+    resolved once here: a call then skips numba's argument typing, which
+    for a NamedTuple runs in Python field by field (a few microseconds a
+    step). ``in_axons`` must then be a C-contiguous int64 array.
+    """
+    if backend == "numpy":
+        return step_numpy
+    fn = step_numba_serial if a.indptr.shape[0] == 1 else step_numba_parallel
+    return fn.compile((numba.typeof(a), numba.types.int64, numba.types.int64[::1]))
