@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loihi_emu import LOIHI1
-from loihi_emu.learning.flat import rule_tables
+from loihi_emu.learning.flat import LearningArrays, rule_tables
 from loihi_emu.learning.random import draw_numba, draw_numpy, draw_python, keys_for_step
 from loihi_emu.learning.rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
 from loihi_emu.learning.traces import decay_numba, decay_numpy, impulse_numba, impulse_numpy
@@ -20,6 +20,33 @@ RULES = [
     "dw = 2^-3*x0*(3+y1) - 5*2^-3*x0 + y0*x0*(r1 + 2); dt = x0*y0*(-7)",
     "dd = u0*(-1) + 3*x0*y0; dw = 2^-8*x0",
 ]
+
+
+_STATE = ("w", "d", "tg", "x_tr", "y_tr", "x_last", "y_last", "todo")
+
+
+def _larrays(n_in, n, P, **fields):
+    """A LearningArrays with empty tables and zero state, overridden by ``fields``."""
+    n_src = n_in + n
+    i64 = np.zeros(0, np.int64)
+    base = dict(
+        n_in=n_in, frac_bits=S.learning_frac_bits, max_delay=S.max_delay, tag_lo=S.tag_range[0],
+        tag_hi=S.tag_range[1], trace_max=S.trace_max, prof_epoch=np.ones(1, np.int64), prof_round=np.zeros(1, np.int64),
+        prof_prod=np.zeros((1, 4), np.int64), prods=np.zeros((0, 6), np.int64), facs=np.zeros((0, 4), np.int64),
+        fmts=np.zeros((1, 4), np.int64), pl_ptr=np.zeros(n_src + 2, np.int64), post_ptr=np.zeros(n + 1, np.int64),
+        post_idx=i64, x_imp=np.zeros((2, n_src + 1), np.int32), x_tau=np.zeros((2, n_src + 1), np.int32),
+        x_round=np.zeros(n_src + 1, np.uint8), y_imp=np.zeros((3, n), np.int32), y_tau=np.zeros((3, n), np.int32),
+        y_round=np.zeros(n, np.uint8), pre=np.zeros(P, np.int64), post=np.zeros(P, np.int64),
+        prof=np.zeros(P, np.int64), fmt=np.zeros(P, np.int64), w=np.zeros(P, np.int32), d=np.zeros(P, np.int32),
+        tg=np.zeros(P, np.int32), x_tr=np.zeros((2, n_src + 1), np.int32), y_tr=np.zeros((3, n), np.int32),
+        x_last=np.zeros(n_src + 1, np.int64), y_last=np.zeros(n, np.int64), todo=np.zeros(P, np.int64),
+    )
+    base.update(fields)
+    return LearningArrays(**base)
+
+
+def _copy(a):
+    return a._replace(**{f: getattr(a, f).copy() for f in _STATE})
 
 
 @numba.njit
@@ -63,14 +90,16 @@ def test_impulse_and_decay_kernels_match_numpy_twins(seed):
     y_round = rng.integers(0, 2, n).astype(np.uint8)
     keys = keys_for_step(int(rng.integers(0, 2**32)), int(rng.integers(0, 10**6)))
     t = int(rng.integers(0, 1000))
+    a0 = _larrays(n_in, n, 0, x_tau=x_tau, y_tau=y_tau, x_imp=x_imp, y_imp=y_imp, x_tr=x_tr, y_tr=y_tr,
+                  x_round=x_round, y_round=y_round, x_last=np.full(n_src + 1, -5, np.int64),
+                  y_last=np.full(n, -5, np.int64))
     outs = []
     for imp, dec in ((impulse_numpy, decay_numpy), (impulse_numba, decay_numba)):
-        xt, yt = x_tr.copy(), y_tr.copy()
-        xl, yl = np.full(n_src + 1, -5, np.int64), np.full(n, -5, np.int64)
-        imp(t, src, n_in, xl, yl, xt, x_imp, yt, y_imp, S.trace_max)
-        after_impulse = (xt.copy(), yt.copy(), xl, yl)
-        dec(xt, x_tau, x_round, yt, y_tau, y_round, keys)
-        outs.append(after_impulse + (xt, yt))
+        a = _copy(a0)
+        imp(a, t, src)
+        after_impulse = (a.x_tr.copy(), a.y_tr.copy(), a.x_last, a.y_last)
+        dec(a, keys)
+        outs.append(after_impulse + (a.x_tr, a.y_tr))
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
     # first principles: saturating impulse, then floor or ceil of x * (tau - 1) / tau
@@ -116,13 +145,14 @@ def test_rule_kernel_matches_numpy_twin(seed):
     y_tr = rng.integers(0, 128, (3, n)).astype(np.int32)
     keys = keys_for_step(seed, t)
     pl_prof = rng.integers(0, G, P).astype(np.int64)
+    a0 = _larrays(n_in, n, P, prof_epoch=prof_epoch, prof_round=prof_round, prof_prod=prof_prod, prods=prods,
+                  facs=facs, fmts=fmts, pl_ptr=pl_ptr, post_ptr=post_ptr, post_idx=post_idx, pre=pre, post=post,
+                  prof=pl_prof, fmt=pl_fmt, w=w, d=d, tg=tg, x_tr=x_tr, y_tr=y_tr, x_last=x_last, y_last=y_last)
     outs = []
     for fn in (rule_numpy, rule_numba):
-        ww, dd, tt = w.copy(), d.copy(), tg.copy()
-        fn(t, keys, x_last, y_last, x_tr, y_tr, prof_epoch, prof_round, prof_prod, prods, facs, fmts, pre, post,
-           pl_prof, pl_fmt, ww, dd, tt, pl_ptr, post_ptr, post_idx, S.learning_frac_bits, S.max_delay,
-           *S.tag_range, np.zeros(P, np.int64))
-        outs.append((ww, dd, tt))
+        a = _copy(a0)
+        fn(a, t, keys)
+        outs.append((a.w, a.d, a.tg))
     for a, b, name in zip(*outs, ("w", "d", "t")):
         np.testing.assert_array_equal(a, b, err_msg=name)
 
@@ -142,9 +172,10 @@ def test_plastic_delivery_matches_numpy_twin(seed, n_slots):
     slot_base = (rng.permutation(n_slots) * n).astype(np.int64)
     src = np.unique(rng.integers(0, n_src, int(rng.integers(0, n_src + 1)))).astype(np.int64)
     rings, events = [], []
+    a = _larrays(n_src - n if n_src > n else 0, n, P, pl_ptr=pl_ptr, post=post, fmt=pl_fmt, w=w, d=d, fmts=fmts)
     for fn in (deliver_plastic_numpy, deliver_plastic_numba):
         ring = np.zeros(n_slots * n, np.int32)
-        events.append(fn(src, pl_ptr, post, pl_fmt, w, d, fmts, ring, slot_base))
+        events.append(fn(a, src, ring, slot_base))
         rings.append(ring)
     np.testing.assert_array_equal(rings[0], rings[1])
     assert events[0] == events[1] == int(np.isin(pre, src).sum())

@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -101,6 +102,91 @@ class FlatLearning:
     @property
     def n_plastic(self) -> int:
         return self.pl_post.size
+
+
+NEVER = -(1 << 62)  # arrival step of a source that has not spiked yet
+SYNAPSE_RECORD = np.dtype([("pre", np.int32), ("post", np.int32), ("prof", np.int16), ("fmt", np.int16),
+                           ("w", np.int16), ("d", np.int8), ("tg", np.int8)])
+"""Per plastic synapse, 16 bytes: source, target, global profile, plastic format, weight mantissa
+(-256..255), delay (0..62 steps), tag (8-bit signed)."""
+
+
+class LearningArrays(NamedTuple):
+    """Everything the learning kernels read and write, built once at load and passed whole.
+
+    Constants: n_in external inputs (source ``n_in + g`` is compartment g);
+    frac_bits (F, products in units of 2^-F); max_delay (steps); tag_lo,
+    tag_hi tag range; trace_max (127).
+    Tables (from :class:`FlatLearning`): prof_epoch, prof_round, prof_prod,
+    prods, facs, fmts, pl_ptr, post_ptr, post_idx, x_tau, x_round, y_tau,
+    y_round; x_imp, y_imp are the impulses with off traces (tau 0) set to 0.
+    Plastic synapses, int [P] views into one :data:`SYNAPSE_RECORD` per
+    synapse (stable order): pre, post, prof, fmt (static) and w (mantissa),
+    d (delay, steps), tg (tag), changed by the rule.
+    State: x_tr int32 [2, n_src + 1] (x1, x2), y_tr int32 [3, n] (y1..y3);
+    x_last int64 [n_src + 1], y_last int64 [n] step of the latest arrival
+    (NEVER before the first); todo int64 [P] scratch of the rule kernel.
+    """
+
+    n_in: int
+    frac_bits: int
+    max_delay: int
+    tag_lo: int
+    tag_hi: int
+    trace_max: int
+    prof_epoch: np.ndarray
+    prof_round: np.ndarray
+    prof_prod: np.ndarray
+    prods: np.ndarray
+    facs: np.ndarray
+    fmts: np.ndarray
+    pl_ptr: np.ndarray
+    post_ptr: np.ndarray
+    post_idx: np.ndarray
+    x_imp: np.ndarray
+    x_tau: np.ndarray
+    x_round: np.ndarray
+    y_imp: np.ndarray
+    y_tau: np.ndarray
+    y_round: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    prof: np.ndarray
+    fmt: np.ndarray
+    w: np.ndarray
+    d: np.ndarray
+    tg: np.ndarray
+    x_tr: np.ndarray
+    y_tr: np.ndarray
+    x_last: np.ndarray
+    y_last: np.ndarray
+    todo: np.ndarray
+
+
+def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
+    """The learning kernels' struct over ``f``, with the initial synapse state and zero traces."""
+    # One record per plastic synapse: the rule reaches synapses in target
+    # order while they are stored in source order, so keeping a synapse's
+    # fields side by side costs one cache miss per visit instead of seven.
+    rec = np.empty(f.n_plastic, SYNAPSE_RECORD)
+    for field, hi in (("prof", f.prof_epoch.size), ("fmt", f.fmts.shape[0])):
+        if hi > np.iinfo(np.int16).max:
+            raise ImageError(f"{hi} distinct plastic {field}s in one image; the emulator holds at most 32767")
+    for name, arr in (("pre", f.pl_pre), ("post", f.pl_post), ("prof", f.pl_prof), ("fmt", f.pl_fmt),
+                      ("w", f.w0), ("d", f.d0), ("tg", f.t0)):
+        rec[name] = arr
+    tag_lo, tag_hi = spec.tag_range
+    return LearningArrays(
+        n_in=f.n_src - f.n, frac_bits=f.frac_bits, max_delay=spec.max_delay, tag_lo=tag_lo, tag_hi=tag_hi,
+        trace_max=spec.trace_max, prof_epoch=f.prof_epoch, prof_round=f.prof_round, prof_prod=f.prof_prod,
+        prods=f.prods, facs=f.facs, fmts=f.fmts, pl_ptr=f.pl_ptr, post_ptr=f.post_ptr, post_idx=f.post_idx,
+        x_imp=np.where(f.x_tau > 0, f.x_imp, 0).astype(np.int32), x_tau=f.x_tau, x_round=f.x_round,
+        y_imp=np.where(f.y_tau > 0, f.y_imp, 0).astype(np.int32), y_tau=f.y_tau, y_round=f.y_round,
+        pre=rec["pre"], post=rec["post"], prof=rec["prof"], fmt=rec["fmt"], w=rec["w"], d=rec["d"], tg=rec["tg"],
+        x_tr=np.zeros((2, f.n_src + 1), np.int32), y_tr=np.zeros((3, f.n), np.int32),
+        x_last=np.full(f.n_src + 1, NEVER, np.int64), y_last=np.full(f.n, NEVER, np.int64),
+        todo=np.zeros(f.n_plastic, np.int64),
+    )
 
 
 def rule_tables(programs: list, spec: HardwareSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:

@@ -83,14 +83,13 @@ def _var_numpy(code, k, vals, t, T):
     return vals[code]
 
 
-def rule_numpy(
-    t, keys, x_last, y_last, x_tr, y_tr, prof_epoch, prof_round, prof_prod, prods, facs, fmts,
-    pl_pre, pl_post, pl_prof, pl_fmt, w, d, tg, pl_ptr, post_ptr, post_idx, frac, max_delay, tag_lo, tag_hi, todo,
-) -> None:
-    """One rule stage (step t) over every plastic synapse; keys: uint64 [8] stream keys of (seed, t).
-
-    todo: int64 [P] scratch (the numba kernel lists the synapses it visits there; unused here).
-    """
+def rule_numpy(a, t: int, keys: np.ndarray) -> None:
+    """One rule stage (step t) over every plastic synapse of ``a`` (a LearningArrays); keys: uint64 [8]
+    stream keys of (seed, t). ``a.todo`` is unused here (the numba kernel lists the synapses it visits there)."""
+    x_last, y_last, x_tr, y_tr, prof_epoch, prof_round = a.x_last, a.y_last, a.x_tr, a.y_tr, a.prof_epoch, a.prof_round
+    prof_prod, prods, facs, fmts, w, d, tg = a.prof_prod, a.prods, a.facs, a.fmts, a.w, a.d, a.tg
+    pl_pre, pl_post, pl_prof, pl_fmt = a.pre, a.post, a.prof, a.fmt
+    frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
     T = prof_epoch[pl_prof]
     due = (t + 1) % T == 0
     if not due.any():
@@ -130,8 +129,9 @@ def rule_numpy(
     tg[:] = np.clip(vals[11] + dt, tag_lo, tag_hi)
 
 
-def deliver_plastic_numpy(src, pl_ptr, pl_post, pl_fmt, w, d, fmts, ring, slot_base) -> int:
+def deliver_plastic_numpy(a, src, ring, slot_base) -> int:
     """Add each plastic synapse of every source in ``src`` to ring slot ``slot_base[d] + post``; returns events."""
+    pl_ptr, pl_post, pl_fmt, w, d, fmts = a.pl_ptr, a.post, a.fmt, a.w, a.d, a.fmts
     j = np.concatenate([np.arange(pl_ptr[s], pl_ptr[s + 1]) for s in src]) if len(src) else np.zeros(0, np.int64)
     j = j.astype(np.int64)
     eff = shift_exponent(w[j], fmts[pl_fmt[j], M_WEXP])
@@ -166,10 +166,12 @@ def _u(k, t, T):  # pragma: no cover - jitted
 
 
 @numba.njit(cache=True, nogil=True)
-def rule_numba(
-    t, keys, x_last, y_last, x_tr, y_tr, prof_epoch, prof_round, prof_prod, prods, facs, fmts,
-    pl_pre, pl_post, pl_prof, pl_fmt, w, d, tg, pl_ptr, post_ptr, post_idx, frac, max_delay, tag_lo, tag_hi, todo,
-) -> None:  # pragma: no cover - jitted
+def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
+    x_last, y_last, x_tr, y_tr, prof_epoch, prof_round = a.x_last, a.y_last, a.x_tr, a.y_tr, a.prof_epoch, a.prof_round
+    prof_prod, prods, facs, fmts, w, d, tg = a.prof_prod, a.prods, a.facs, a.fmts, a.w, a.d, a.tg
+    pl_pre, pl_post, pl_prof, pl_fmt = a.pre, a.post, a.prof, a.fmt
+    pl_ptr, post_ptr, post_idx, todo = a.pl_ptr, a.post_ptr, a.post_idx, a.todo
+    frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
     tmax = 0
     sweep = False
     for g in range(prof_epoch.shape[0]):
@@ -255,7 +257,8 @@ def rule_numba(
 
 
 @numba.njit(cache=True, nogil=True)
-def deliver_plastic_numba(src, pl_ptr, pl_post, pl_fmt, w, d, fmts, ring, slot_base) -> int:  # pragma: no cover
+def deliver_plastic_numba(a, src, ring, slot_base) -> int:  # pragma: no cover - jitted
+    pl_ptr, pl_post, pl_fmt, w, d, fmts = a.pl_ptr, a.post, a.fmt, a.w, a.d, a.fmts
     events = 0
     for i in range(src.shape[0]):
         s = src[i]

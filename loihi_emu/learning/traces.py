@@ -26,9 +26,12 @@ from loihi_emu.learning.random import draw_numba
 from loihi_emu.rng import GOLDEN, mix_numpy
 
 
-def impulse_numpy(t, src, n_in, x_last, y_last, x_tr, x_imp, y_tr, y_imp, trace_max) -> None:
-    """src: int64 [k] sources that spiked in step t-1 (inputs ``< n_in``, compartment g as ``n_in + g``)."""
+def impulse_numpy(a, t: int, src: np.ndarray) -> None:
+    """Stage ``impulse`` of step t over ``a`` (a LearningArrays); src: int64 [k] sources that
+    spiked in step t-1 (inputs ``< a.n_in``, compartment g as ``n_in + g``)."""
     src = np.asarray(src, np.int64)
+    n_in, x_last, y_last, x_tr, x_imp, y_tr, y_imp = a.n_in, a.x_last, a.y_last, a.x_tr, a.x_imp, a.y_tr, a.y_imp
+    trace_max = a.trace_max
     x_last[src] = t
     x_tr[:, src] = np.minimum(x_tr[:, src] + x_imp[:, src], trace_max)
     comp = src[src >= n_in] - n_in
@@ -52,14 +55,16 @@ def _decay_rows_numpy(tr, tau, rnd, keys, stream0) -> None:
         tr[k] = (q + up).astype(tr.dtype)
 
 
-def decay_numpy(x_tr, x_tau, x_round, y_tr, y_tau, y_round, keys) -> None:
-    """Decay every trace once. keys: uint64 [8] stream keys of (seed, step); x uses streams 0, 1, y 2..4."""
-    _decay_rows_numpy(x_tr, x_tau, x_round, keys, 0)
-    _decay_rows_numpy(y_tr, y_tau, y_round, keys, 2)
+def decay_numpy(a, keys: np.ndarray) -> None:
+    """Decay every trace of ``a`` once. keys: uint64 [8] stream keys of (seed, step); x uses streams 0, 1, y 2..4."""
+    _decay_rows_numpy(a.x_tr, a.x_tau, a.x_round, keys, 0)
+    _decay_rows_numpy(a.y_tr, a.y_tau, a.y_round, keys, 2)
 
 
 @numba.njit(cache=True, nogil=True)
-def impulse_numba(t, src, n_in, x_last, y_last, x_tr, x_imp, y_tr, y_imp, trace_max) -> None:  # pragma: no cover
+def impulse_numba(a, t, src) -> None:  # pragma: no cover - jitted
+    n_in, x_last, y_last, x_tr, x_imp, y_tr, y_imp = a.n_in, a.x_last, a.y_last, a.x_tr, a.x_imp, a.y_tr, a.y_imp
+    trace_max = a.trace_max
     for i in range(src.shape[0]):
         s = src[i]
         x_last[s] = t
@@ -96,6 +101,6 @@ def _decay_rows(tr, tau, rnd, keys, stream0):  # pragma: no cover - jitted
 
 
 @numba.njit(cache=True, nogil=True)
-def decay_numba(x_tr, x_tau, x_round, y_tr, y_tau, y_round, keys) -> None:  # pragma: no cover - jitted
-    _decay_rows(x_tr, x_tau, x_round, keys, 0)
-    _decay_rows(y_tr, y_tau, y_round, keys, 2)
+def decay_numba(a, keys) -> None:  # pragma: no cover - jitted
+    _decay_rows(a.x_tr, a.x_tau, a.x_round, keys, 0)
+    _decay_rows(a.y_tr, a.y_tau, a.y_round, keys, 2)

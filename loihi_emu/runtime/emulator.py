@@ -1,6 +1,8 @@
 """The emulator: loads a board image and runs it in algorithmic timesteps.
 
-One step ``t`` (SEMANTICS.md §1) is two stages, ordered here and nowhere else:
+One step ``t`` (SEMANTICS.md §1) is two stages (plus ``sources``, which lists
+the spikes of step t between them), ordered by :func:`loihi_emu.runtime.kernels._step`
+and nowhere else, for both backends:
 
 1. ``update`` reads and clears ring slot ``t mod D`` (the dendritic input of
    step t), advances u, v and the refractory counters of every compartment,
@@ -31,8 +33,8 @@ from loihi_emu.image.core import Image
 from loihi_emu.image.input_eval import program_array
 from loihi_emu.learning.engine import LearningEngine
 from loihi_emu.learning.flat import flatten_learning
-from loihi_emu.runtime.flatten import flatten, release_freed_memory
-from loihi_emu.runtime.kernels import BACKENDS, WRAP_NAMES, step_numba
+from loihi_emu.runtime.flatten import flatten, release_freed_memory, step_arrays
+from loihi_emu.runtime.kernels import STEPS, WRAP_NAMES, slot_base, step_for
 from loihi_emu.runtime.probes import SYNAPSE_QUANTITIES, TRACE_QUANTITIES, Probe, ProbeData, normalize_probes
 from loihi_emu.runtime.progress import Progress
 
@@ -63,8 +65,8 @@ class Emulator:
         backend: str = "numba",
         n_threads: int | None = None,
     ) -> None:
-        if backend not in BACKENDS:
-            raise LoihiError(f"unknown backend {backend!r}; choose from {sorted(BACKENDS)}")
+        if backend not in STEPS:
+            raise LoihiError(f"unknown backend {backend!r}; choose from {sorted(STEPS)}")
         # the emulator keeps no reference to the image: at run time only the
         # flat arrays live (docs/emulator.md, "Run-time layout")
         self.spec = image.spec
@@ -80,7 +82,6 @@ class Emulator:
         self.net = flatten(image, self.n_threads if backend == "numba" else 1, plastic.n_slots if plastic else 1)
         n = self.net.n
         self.learning = LearningEngine(plastic, self.spec, self.seed, backend) if plastic else None
-        self._deliver, self._update = BACKENDS[backend]
         n_plastic = plastic.n_plastic if plastic else 0
         sizes = {"x1": self.net.n_in + n, "x2": self.net.n_in + n, **{q: n_plastic for q in SYNAPSE_QUANTITIES}}
         self.input_program = image.input_program  # played by run()/step() when no inputs are given
@@ -89,19 +90,15 @@ class Emulator:
         self.data = ProbeData(self._probes, n, sizes)
         self._want_traces = bool(self.data.quantities & set(TRACE_QUANTITIES))
         self._want_synapses = bool(self.data.quantities & set(SYNAPSE_QUANTITIES))
-        self.u = np.zeros(n, np.int32)
-        self.v = np.zeros(n, np.int32)
-        self.refractory = np.zeros(n, np.int32)
-        self._ring = np.zeros(self.net.n_slots * n, np.int32)
-        self._spiked = np.zeros(n, np.uint8)
-        self._wraps = np.zeros(3, np.int64)
-        self._first_wrap = np.zeros((3, 2), np.int64)
-        self._src_buf = np.zeros(self.net.n_in + n, np.int64)
+        # the kernels' one struct; the state attributes below are its arrays
+        self.arrays = a = step_arrays(self.net, self.spec)
+        self._run_step = step_for(backend, a)
+        self.u, self.v, self.refractory, self.spike_counts = a.u, a.v, a.cnt, a.spike_counts
+        self._ring, self._spiked, self._wraps, self._first_wrap = a.ring, a.spiked, a.wraps, a.first_wrap
         release_freed_memory()
         self._recording = len(self.data) > 0
         self.t = 0
         self.synaptic_events = 0
-        self.spike_counts = np.zeros(n, np.int64)
 
     # ------------------------------------------------------------------ state
     @property
@@ -239,40 +236,22 @@ class Emulator:
         return self._step(np.unique(axons))
 
     def _step(self, in_axons: np.ndarray) -> np.ndarray:
-        net, n, t, spec = self.net, self.net.n, self.t, self.spec
+        net, n, t = self.net, self.net.n, self.t
         wraps_before = self._wraps.copy()
         lrn = self.learning
         state: dict[str, np.ndarray] = {}
         if lrn is not None:
-            lrn.before_update(t, net.n_in)
+            lrn.before_update(t)
             if self._want_traces:
                 state.update({k: v.copy() for k, v in lrn.traces().items()})
             lrn.decay()
         elif self._want_traces:
             state.update(self._learning_state("traces"))
-        if self.backend == "numba":
-            k, n_spk, events = step_numba(
-                t, in_axons, self._ring, net.n_slots, self.u, self.v, self.refractory, net.keep_u,
-                net.keep_v, net.vth, net.bias, net.refract, net.vmin, net.vmax, self._spiked, self._wraps,
-                self._first_wrap, self._src_buf, self.spike_counts, net.indptr, net.tgt_delay, net.weight,
-                net.fanout, spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
-            )
-            spike_idx = self._src_buf[k - n_spk : k] - net.n_in
-            src = self._src_buf[:k]
-        else:
-            slot = t % net.n_slots
-            self._update(
-                self._ring[slot * n : (slot + 1) * n], self.u, self.v, self.refractory, net.keep_u, net.keep_v,
-                net.vth, net.bias, net.refract, net.vmin, net.vmax, self._spiked, self._wraps, self._first_wrap,
-                spec.decay_bits, spec.q_bits, spec.u_bits, spec.weight_shift,
-            )
-            spike_idx = np.flatnonzero(self._spiked)
-            src = np.concatenate([in_axons, net.n_in + spike_idx])
-            self._deliver(src, net.indptr, net.tgt_delay, net.weight, self._ring, self._slot_base(t))
-            events = int(net.fanout[src].sum())
-            self.spike_counts[spike_idx] += 1
+        k, events = self._run_step(self.arrays, t, in_axons)
+        src = self.arrays.src_buf[:k]
+        spike_idx = src[in_axons.shape[0] :] - net.n_in
         if lrn is not None:
-            events += lrn.deliver(src, self._ring, self._slot_base(t))
+            events += lrn.deliver(src, self._ring, slot_base(t, net.n_slots, n))
         if self.strict and (self._wraps != wraps_before).any():
             self._raise_wrap(t)
         self.synaptic_events += int(events)
@@ -283,11 +262,6 @@ class Emulator:
             self.data.record(t, state, spike_idx)
         self.t = t + 1
         return spike_idx
-
-    def _slot_base(self, t: int) -> np.ndarray:
-        """int64 [D]: ring offset of the step that delay d reaches from step t (step t + 1 + d)."""
-        net = self.net
-        return ((t + 1 + np.arange(net.n_slots, dtype=np.int64)) % net.n_slots) * net.n
 
     def _raise_wrap(self, t: int) -> None:
         bits = {"q": self.spec.q_bits, "u": self.spec.u_bits, "u2": self.spec.u_bits}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -66,6 +67,69 @@ class FlatNetwork:
     def nbytes(self) -> int:
         """Bytes held by the run-time arrays."""
         return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
+
+class StepArrays(NamedTuple):
+    """Everything the step kernels read and write, built once at load and passed whole.
+
+    A NamedTuple, so numba takes it as one typed argument and ``a.u`` costs
+    nothing in a kernel. Static fields are shared with the
+    :class:`FlatNetwork`; the state fields change in place every step (the
+    Emulator's ``u``, ``v``, ``refractory``, ``spike_counts`` are these
+    arrays). n = ``len(u)``, n_in = ``len(src_buf) - n``.
+
+    Constants: n_slots ring slots (largest delay + 1); decay_bits (12: keep
+    factors are in 1/4096); q_bits, u_bits magnitude bits of q and u;
+    w_shift (6: the ring is in weight units of 64).
+    Registers (int32 [n], see FlatNetwork): keep_u, keep_v, vth, bias,
+    refract, vmin, vmax. Synapses: indptr int64 [n_blocks, n_in + n + 1],
+    tgt_delay uint32 [S], weight int16 [S], fanout int64 [n_in + n].
+    State: ring int32 [n_slots * n] (weight units); u, v, cnt (refractory
+    counter) int32 [n]; spiked uint8 [n] (this step's spikes); wraps int64
+    [3] (q, u, u2 counts); first_wrap int64 [3, 2] (compartment, unwrapped
+    value of this step's first wrap, -1 when none); src_buf int64 [n_in + n]
+    (this step's sources); spike_counts int64 [n].
+    """
+
+    n_slots: int
+    decay_bits: int
+    q_bits: int
+    u_bits: int
+    w_shift: int
+    keep_u: np.ndarray
+    keep_v: np.ndarray
+    vth: np.ndarray
+    bias: np.ndarray
+    refract: np.ndarray
+    vmin: np.ndarray
+    vmax: np.ndarray
+    indptr: np.ndarray
+    tgt_delay: np.ndarray
+    weight: np.ndarray
+    fanout: np.ndarray
+    ring: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    cnt: np.ndarray
+    spiked: np.ndarray
+    wraps: np.ndarray
+    first_wrap: np.ndarray
+    src_buf: np.ndarray
+    spike_counts: np.ndarray
+
+
+def step_arrays(net: FlatNetwork, spec: HardwareSpec) -> StepArrays:
+    """The kernels' struct over ``net`` with zeroed state (step 0)."""
+    n = net.n
+    return StepArrays(
+        n_slots=net.n_slots, decay_bits=spec.decay_bits, q_bits=spec.q_bits, u_bits=spec.u_bits,
+        w_shift=spec.weight_shift, keep_u=net.keep_u, keep_v=net.keep_v, vth=net.vth, bias=net.bias,
+        refract=net.refract, vmin=net.vmin, vmax=net.vmax, indptr=net.indptr, tgt_delay=net.tgt_delay,
+        weight=net.weight, fanout=net.fanout, ring=np.zeros(net.n_slots * n, np.int32), u=np.zeros(n, np.int32),
+        v=np.zeros(n, np.int32), cnt=np.zeros(n, np.int32), spiked=np.zeros(n, np.uint8),
+        wraps=np.zeros(3, np.int64), first_wrap=np.zeros((3, 2), np.int64),
+        src_buf=np.zeros(net.n_in + n, np.int64), spike_counts=np.zeros(n, np.int64),
+    )
 
 
 def effective_weights(wmant: np.ndarray, fmt: np.ndarray, formats, spec: HardwareSpec) -> np.ndarray:
