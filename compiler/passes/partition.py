@@ -35,21 +35,10 @@ import numpy as np
 
 from compiler.errors import CapacityError
 from compiler.passes.quantize import QuantizedNetwork
-from loihi_emu.hw import HardwareSpec
+from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.limits import core_limits
 
-RESOURCES = ("compartments", "input_axons", "output_axons", "synapse_memory_bits",
-             "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles",
-             "learning_profiles", "trace_profiles")
-
-
-def resource_limits(spec: HardwareSpec) -> dict[str, int]:
-    return {
-        "compartments": spec.compartments_per_core, "input_axons": spec.input_axons_per_core,
-        "output_axons": spec.output_axons_per_core, "synapse_memory_bits": spec.synapse_memory_bits,
-        "compartment_profiles": spec.max_compartment_profiles, "threshold_profiles": spec.max_threshold_profiles,
-        "synapse_formats": spec.max_synapse_formats, "vminmax_profiles": spec.max_vminmax_profiles,
-        "learning_profiles": spec.max_learning_profiles, "trace_profiles": spec.max_trace_profiles,
-    }
+RESOURCES = tuple(core_limits(LOIHI1))
 
 
 @dataclass
@@ -66,6 +55,7 @@ class Piece:
     synapse_memory_bits: int = 0
     output_axons: int = 0
     profiles: dict[str, frozenset] = field(default_factory=dict)
+    cut_by: str | None = None  # the resource that ended this piece before its population did (None: it did not)
 
     @property
     def size(self) -> int:
@@ -110,7 +100,7 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
     comp = net.compartment_ranges()
     axons = net.input_axons()
     n_in, n = net.n_inputs, net.n_compartments
-    delayed = {pw.format_key for pw, pr in zip(q.projections, net.projections) if pr.has_delays}
+    delayed = frozenset().union(*[pw.format_keys() for pw, pr in zip(q.projections, net.projections) if pr.has_delays])
     profiles, prof_of = q.learning_profiles()
     trace_ids: dict[tuple, int] = {}
     tprof_of = [-1 if i < 0 else trace_ids.setdefault(profiles[i].traces, len(trace_ids)) for i in prof_of]
@@ -129,7 +119,7 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
         src[pos : pos + k] = base + pr.pre_index.astype(np.int64)
         post[pos : pos + k] = comp[pr.post][0] + pr.post_index.astype(np.int64)
         targets = {r.target for r in pr.program.rules} if pr.plastic else set()
-        has_delay = pw.format_key in delayed or "dd" in targets
+        has_delay = bool(pw.format_keys() & delayed) or "dd" in targets
         bits[pos : pos + k] = (pw.weight_bits + (spec.delay_bits if has_delay else 0)
                                + (spec.tag_bits if "dt" in targets else 0) + idx_bits)
         if plastic:
@@ -181,12 +171,12 @@ class Splitter:
 
     def __init__(self, net, q: QuantizedNetwork, syn: SynapseIndex, spec: HardwareSpec) -> None:
         self.net, self.q, self.syn, self.spec = net, q, syn, spec
-        self.limits = resource_limits(spec)
+        self.limits = core_limits(spec)
         self.keys = compartment_keys(q, spec)
         self.block_cost = spec.synapse_header_bits + spec.synapse_word_bits - 1
         self.formats: dict[str, frozenset] = {}
         for pw in q.projections:
-            self.formats[pw.post] = self.formats.get(pw.post, frozenset()) | {pw.format_key}
+            self.formats[pw.post] = self.formats.get(pw.post, frozenset()) | pw.format_keys()
 
     def _curves(self, g0: int, g1: int) -> dict[str, np.ndarray]:
         """Resource use of compartments g0..b-1 for every b in g0+1..g1 (global indices)."""
@@ -248,7 +238,12 @@ class Splitter:
                 w = min(2 * w, top - a)
             if count == 0:
                 self._raise_single(pop, a, c)
-            pieces.append(self._piece(pop_index, pop.name, first, a, a + count, c))
+            piece = self._piece(pop_index, pop.name, first, a, a + count, c)
+            if count < w:
+                piece.cut_by = next(r for r in RESOURCES if r in c and c[r][count] > self.limits[r])
+            elif a + count < pop.size:
+                piece.cut_by = "compartments"
+            pieces.append(piece)
             guess, a = count, a + count
         return pieces
 
@@ -297,6 +292,7 @@ class Splitter:
                     b = int(np.searchsorted(cum, base + lim, side="right"))
                     piece = self._piece(p.pop_index, p.population, p.first, p.start + a, p.start + b)
                     piece.output_axons = int(cum[b - 1] - base)
+                    piece.cut_by = "output_axons" if b < p.size else p.cut_by
                     new.append(piece)
                     a = b
             pieces = new
@@ -316,26 +312,55 @@ def split_network(net, q: QuantizedNetwork, syn: SynapseIndex, spec: HardwareSpe
     return Splitter(net, q, syn, spec).split()
 
 
-def pack(pieces: list[Piece], order, spec: HardwareSpec) -> list[list[int]]:
-    """Next-fit packing of pieces, in ``order``, onto cores; returns piece indices per core."""
-    limits = resource_limits(spec)
-    additive = ("compartments", "input_axons", "output_axons", "synapse_memory_bits")
+ADDITIVE = ("compartments", "input_axons", "output_axons", "synapse_memory_bits")
+
+
+def pack(pieces: list[Piece], order, spec: HardwareSpec, binding: list[str] | None = None) -> list[list[int]]:
+    """Next-fit packing of pieces, in ``order``, onto cores; returns piece indices per core.
+
+    binding: if given, filled with one entry per core: the resource that
+    closed it (the one the next piece would have overflowed, or the one that
+    cut its last piece), ``"none"`` for a core that closed with room left
+    (the last one).
+    """
+    limits = core_limits(spec)
     bins: list[list[int]] = []
     tot: dict[str, int] = {}
     sets: dict[str, frozenset] = {}
+    reasons: list[str] = []
     for i in order:
         p = pieces[int(i)]
         use = {"compartments": p.size, "input_axons": p.input_axons, "output_axons": p.output_axons,
                "synapse_memory_bits": p.synapse_memory_bits}
         if bins:
             merged = {k: sets[k] | p.profiles[k] for k in p.profiles}
-            fits = all(tot[k] + use[k] <= limits[k] for k in additive) and all(
-                len(v) <= limits[k] for k, v in merged.items())
-            if fits:
+            over = [k for k in RESOURCES if (k in ADDITIVE and tot[k] + use[k] > limits[k])
+                    or (k in merged and len(merged[k]) > limits[k])]
+            if not over:
                 bins[-1].append(int(i))
-                tot = {k: tot[k] + use[k] for k in additive}
+                tot = {k: tot[k] + use[k] for k in ADDITIVE}
                 sets = merged
                 continue
+            last = pieces[bins[-1][-1]]
+            reasons.append(last.cut_by if last.cut_by and len(bins[-1]) == 1 else max(
+                over, key=lambda k: (tot[k] if k in ADDITIVE else len(sets[k])) / limits[k]))
         bins.append([int(i)])
         tot, sets = use, dict(p.profiles)
+    if bins:
+        last = pieces[bins[-1][-1]]
+        reasons.append(last.cut_by if last.cut_by and len(bins[-1]) == 1 else "none")
+    if binding is not None:
+        binding[:] = reasons
     return bins
+
+
+def binding_summary(binding: list[str]) -> str:
+    """``"52 cores; binding: input axons on 40, threshold profiles on 12"`` from per-core reasons."""
+    counts: dict[str, int] = {}
+    for r in binding:
+        counts[r] = counts.get(r, 0) + 1
+    parts = [f"{k.replace('_', ' ')} on {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+             if k != "none"]
+    if counts.get("none"):
+        parts.append(f"not full on {counts['none']}")
+    return f"{len(binding)} cores; binding: " + ", ".join(parts)

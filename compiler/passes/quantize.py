@@ -191,6 +191,11 @@ class PopulationRegisters:
     refract: np.ndarray
     vmin: np.ndarray
     vmax: np.ndarray
+    scales: np.ndarray | None = None  # dense packing: per compartment scale (float64 [size]); None: v_scale
+
+    def compartment_scales(self) -> np.ndarray:
+        """v units per model unit of each compartment (float64 [size])."""
+        return self.scales if self.scales is not None else np.full(self.vth_mant.size, self.v_scale)
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,11 +215,22 @@ class ProjectionWeights:
     weight_bits: int
     sign_mode: int
     learning: LearningProfile | None = None
+    wexp: np.ndarray | None = None  # dense packing: per synapse exponent (int8 [m]); None: weight_exp for all
 
     @property
     def format_key(self) -> tuple:
         """(weight bits, exponent, sign code, learning profile or None): one synapse format."""
         return (self.weight_bits, self.weight_exp, self.sign_mode, self.learning)
+
+    def format_keys(self) -> frozenset:
+        """Every synapse format this projection's synapses use (one unless exponents are per synapse)."""
+        if self.wexp is None or self.wexp.size == 0:
+            return frozenset({self.format_key})
+        return frozenset((self.weight_bits, int(e), self.sign_mode, self.learning) for e in np.unique(self.wexp))
+
+    def exponents(self) -> np.ndarray:
+        """Exponent of every synapse (int8 [m])."""
+        return self.wexp if self.wexp is not None else np.full(self.wmant.size, self.weight_exp, np.int8)
 
 
 

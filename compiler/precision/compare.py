@@ -253,7 +253,7 @@ def fixed_run(net: Network, steps: int, x: np.ndarray, seed: int = 0, placement:
     t1 = time.perf_counter()
     emu = Emulator(image, seed=seed, probes=["spikes", "v", "w"])
     emu.run(steps, x)
-    scale = np.concatenate([np.full(size, crep.scales[name]) for name, (_, size) in crep.compartments.items()])
+    scale = crep.scale_array()
     msgs = [str(w.message) for w in caught if issubclass(w.category, QuantizationWarning)]
     run = FixedRun(crep, emu.data["spikes"], emu.data["v"].astype(np.float64) / scale, emu.wraps, msgs,
                    {"compile": t1 - t0, "emulator": time.perf_counter() - t1})
