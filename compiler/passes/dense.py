@@ -33,8 +33,10 @@ the profile choice keeps small:
   over candidate values, minimizing the summed cost in bits ``lost + gamma *
   unused headroom`` over all compartments, each compartment taking its
   cheapest profile under its ceiling.
-* **Budget.** A population whose compartments lose more than ``budget_bits``
-  (mean over compartments, strongest-weight bits) is quantized exactly
+* **Budget.** A population whose strongest weights lose more than
+  ``budget_bits`` more than under the exact packing (mean over compartments;
+  the exact packing's one scale per population leaves compartment j
+  ``log2(f_j / s_pop)`` bits below its own fill) is quantized exactly
   instead. Populations with a fixed ``v_scale``, a plastic or fixed-exponent
   incoming projection, or a nonzero vmin/vmax are always exact.
 
@@ -87,13 +89,15 @@ class DenseSummary:
 
     profiles: list[int] = field(default_factory=list)
     lost_mean: dict[str, float] = field(default_factory=dict)
+    vs_exact: dict[str, float] = field(default_factory=dict)
     lost_max: dict[str, float] = field(default_factory=dict)
     gain_mean: dict[str, float] = field(default_factory=dict)
     exponents: int = 0
     exact: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"profiles": list(self.profiles), "lost_mean": self.lost_mean, "lost_max": self.lost_max,
+        return {"profiles": list(self.profiles), "lost_mean": self.lost_mean, "vs_exact": self.vs_exact,
+                "lost_max": self.lost_max,
                 "gain_mean": self.gain_mean, "exponents": self.exponents, "exact": self.exact}
 
     def to_text(self) -> str:
@@ -101,7 +105,8 @@ class DenseSummary:
                  f"0..{self.exponents - 1}"]
         for name in self.lost_mean:
             lines.append(f"  {name:<20} strongest weights lose {self.lost_mean[name]:.3f} bits (mean), "
-                         f"{self.lost_max[name]:.3f} (worst); scaled up {self.gain_mean[name]:.2f} bits (mean)")
+                         f"{self.lost_max[name]:.3f} (worst), {self.vs_exact[name]:+.3f} against exact; "
+                         f"scaled up {self.gain_mean[name]:.2f} bits (mean)")
         for name, why in self.exact.items():
             lines.append(f"  {name:<20} exact: {why}")
         return "\n".join(lines)
@@ -152,7 +157,7 @@ class _Need:
 
 
 def _fill_and_caps(pop, incoming, spec: HardwareSpec, n_exp: int, settings: DenseSettings,
-                   gain: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   gain: np.ndarray, bias_gain: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """log2 of the fill threshold and of the ceiling (both in vth_mant units), and whether j has weights."""
     n = pop.size
     fill = np.full(n, np.inf)
@@ -169,9 +174,9 @@ def _fill_and_caps(pop, incoming, spec: HardwareSpec, n_exp: int, settings: Dens
             fill = np.minimum(fill, np.where(mx > 0, m * 2.0**spec.weight_shift / mx, np.inf))
     weighted = np.isfinite(fill)
     hard = spec.vth_mant_max * 2.0**spec.vth_shift / pop.vth
-    b = np.abs(pop.bias)
+    b = np.abs(pop.bias) * bias_gain
     with np.errstate(divide="ignore"):
-        hard = np.minimum(hard, np.where(b > 0, spec.bias_mant_max * 2.0**spec.bias_exp_max / b, np.inf))
+        hard = np.minimum(hard, np.where(b > 0, (spec.bias_mant_max - 0.5) * 2.0**spec.bias_exp_max / b, np.inf))
         head = 2.0 ** (spec.vth_mant_bits - settings.headroom_bits + spec.vth_shift) / pop.vth
         head = np.minimum(head, np.where(absum > 0, Q_LIMIT / absum, np.inf))
     ceil = np.minimum(hard, np.where(weighted, np.minimum(fill * 2.0 ** (n_exp - 1), np.maximum(fill, head)), hard))
@@ -205,7 +210,7 @@ def choose_profiles(need: _Need, k: int, settings: DenseSettings) -> np.ndarray:
     cand = cand[cand >= 1]
     if cand.size > settings.candidates:
         cand = np.unique(cand[np.linspace(0, cand.size - 1, settings.candidates).round().astype(np.int64)])
-    floor_all = int(np.floor(2.0 ** min(tg.min(), g.c.min()) + 1e-9))
+    floor_all = int(np.floor(2.0 ** min(tg.min(), g.c.min())))
     cand = np.unique(np.concatenate([cand, [max(floor_all, 1)]]))
     cost = _costs(g, tg, np.log2(cand.astype(np.float64)), settings.gamma)
     feasible_all = np.isfinite(cost).all(axis=0)
@@ -278,11 +283,12 @@ def densify(net, q: QuantizedNetwork, spec: HardwareSpec, settings: DenseSetting
     n_exp = int(np.clip((spec.max_synapse_formats - len(fixed)) // max(len(classes), 1), 1, spec.weight_exp_max + 1))
     summary.exponents = n_exp
     one = lambda pop: np.ones(pop.size)  # noqa: E731
+    index = {p.name: i for i, p in enumerate(net.populations)}
     for _ in range(2):  # a second round without the populations over budget
         parts = []
         for i, pop in enumerate(dense):
             a, c, wt = _fill_and_caps(pop, incoming.get(pop.name, []), spec, n_exp, settings,
-                                      gains.get(pop.name, (one(pop),))[0])
+                                      *gains.get(pop.name, (one(pop), one(pop))))
             if (c < 0).any():
                 j = int(np.flatnonzero(c < 0)[0])
                 raise QuantizationError(f"{pop.label}: vth[{j}] = {pop.vth[j]:g} is below one threshold step at "
@@ -292,11 +298,20 @@ def densify(net, q: QuantizedNetwork, spec: HardwareSpec, settings: DenseSetting
         profiles = choose_profiles(need, k, settings)
         t = np.where(need.weighted, need.a + np.floor(need.c - need.a + 1e-9), need.c)
         vth_t, lost = _assign(need, t, profiles, settings.gamma)
-        over = [p for i, p in enumerate(dense) if lost[need.pop == i].mean() > settings.budget_bits]
+        # the budget is against the exact packing: its one scale per population leaves compartment j
+        # log2(fill_j / s_pop) bits below its own fill already
+        excess = {}
+        for i, p in enumerate(dense):
+            sel = need.pop == i
+            regs = q.populations[index[p.name]]
+            exact_t = np.log2(regs.v_scale * p.vth / 2.0**spec.vth_shift)
+            lost_exact = np.where(need.weighted[sel], np.maximum(need.a[sel] - exact_t, 0.0), 0.0)
+            excess[p.name] = float((lost[sel] - lost_exact).mean())
+        over = [p for p in dense if excess[p.name] > settings.budget_bits]
         if not over:
             break
         for p in over:
-            summary.exact[p.name] = (f"dense packing would lose {lost[need.pop == dense.index(p)].mean():.2f} bits "
+            summary.exact[p.name] = (f"dense packing would lose {excess[p.name]:.2f} more bits than exact "
                                      f"(budget {settings.budget_bits})")
         dense = [p for p in dense if p not in over]
         if not dense:
@@ -308,7 +323,6 @@ def densify(net, q: QuantizedNetwork, spec: HardwareSpec, settings: DenseSetting
     rows = [r for r in q.table.rows if not (r.item in labels and r.quantity in ("vth", "bias"))]
     drop = {pr.label for pr in net.projections if pr.post in {p.name for p in dense}}
     rows = [r for r in rows if r.item not in drop]
-    index = {p.name: i for i, p in enumerate(net.populations)}
     scales = {}
     for i, pop in enumerate(dense):
         sel = need.pop == i
@@ -317,6 +331,7 @@ def densify(net, q: QuantizedNetwork, spec: HardwareSpec, settings: DenseSetting
         s = vth_mant * 2.0**spec.vth_shift / pop.vth
         scales[pop.name] = (s, gw)
         summary.lost_mean[pop.name] = float(lost[sel].mean())
+        summary.vs_exact[pop.name] = excess[pop.name]
         summary.lost_max[pop.name] = float(lost[sel].max())
         summary.gain_mean[pop.name] = float(np.mean(np.log2(vth_mant) - need.a[sel]))
         bm, be = quantize_bias(s * gb * pop.bias, spec)

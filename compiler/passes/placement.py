@@ -14,6 +14,14 @@ Built in (:data:`PLACEMENTS`; add more with :func:`register_placement`):
   (edge weight = synapses between two populations, both directions;
   Kernighan-Lin, seeded) and lays the halves next to each other, so densely
   connected populations share cores and chips and fewer spikes cross them.
+* ``metis``: traffic-aware at piece granularity (needs the optional
+  ``pymetis``, extra ``metis``). The graph's nodes are the pieces, weighted by
+  the fraction of a core they fill (the largest of compartments, input axons,
+  output axons and synapse memory over their limits), its edges the synapses
+  between two pieces (both directions). METIS (seed 0) cuts it into as many
+  parts as the pieces need chips (at 90 % fill), and the parts are laid out
+  one after the other, pieces in index order within a part, so a part fills
+  about one chip and the synapses METIS cut are the ones that cross chips.
 """
 
 from __future__ import annotations
@@ -91,6 +99,67 @@ def bisection(problem: PlacementProblem) -> list[int]:
     for comp in sorted(nx.connected_components(g), key=lambda c: min(rank[n] for n in c)):
         order += _bisect(g, list(comp), rank)
     return problem.order_by_populations(order)
+
+
+def piece_graph(problem: PlacementProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Synapses between pieces: (pairs int64 [k, 2] with a < b, counts int64 [k]); inputs and self-loops dropped."""
+    net, pieces = problem.network, problem.pieces
+    n = net.n_compartments
+    piece_of = np.empty(n, np.int64)
+    for k, p in enumerate(pieces):
+        piece_of[p.first + p.start : p.first + p.stop] = k
+    comp = net.compartment_ranges()
+    keys = []
+    for proj in net.projections:
+        if proj.pre not in comp:
+            continue
+        a = piece_of[comp[proj.pre][0] + proj.pre_index.astype(np.int64)]
+        b = piece_of[comp[proj.post][0] + proj.post_index.astype(np.int64)]
+        keep = a != b
+        lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+        keys.append(lo * len(pieces) + hi)
+    if not keys:
+        return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
+    uniq, counts = np.unique(np.concatenate(keys), return_counts=True)
+    return np.stack([uniq // len(pieces), uniq % len(pieces)], axis=1), counts.astype(np.int64)
+
+
+def piece_weight(p: Piece, spec: HardwareSpec) -> float:
+    """The fraction of a core a piece fills: its largest additive use over the limit."""
+    return max(p.size / spec.compartments_per_core, p.input_axons / spec.input_axons_per_core,
+               p.output_axons / spec.output_axons_per_core, p.synapse_memory_bits / spec.synapse_memory_bits)
+
+
+@register_placement("metis")
+def metis(problem: PlacementProblem, fill: float = 0.9) -> list[int]:
+    """METIS partition of the piece graph into chip-sized parts (module docstring); needs pymetis."""
+    try:
+        import pymetis
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise PlacementError("placement 'metis' needs pymetis: pip install 'loihi-emu[metis]'") from None
+    pieces, spec = problem.pieces, problem.spec
+    n = len(pieces)
+    weights = np.array([piece_weight(p, spec) for p in pieces])
+    parts = int(np.ceil(weights.sum() / (spec.cores_per_chip * fill)))
+    if problem.n_chips is not None:
+        parts = min(parts, problem.n_chips)
+    pairs, counts = piece_graph(problem)
+    if parts <= 1 or n <= 1 or pairs.shape[0] == 0:
+        return list(range(n))
+    src = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    ew = np.concatenate([counts, counts])
+    order = np.lexsort((dst, src))
+    src, dst, ew = src[order], dst[order], ew[order]
+    xadj = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=xadj[1:])
+    vw = np.maximum(1, np.rint(weights * 1000)).astype(np.int64)
+    _, member = pymetis.part_graph(min(parts, n), xadj=xadj.tolist(), adjncy=dst.tolist(), vweights=vw.tolist(),
+                                   eweights=ew.tolist(), options=pymetis.Options(seed=0))
+    member = np.asarray(member, np.int64)
+    first = {int(m): int(np.flatnonzero(member == m)[0]) for m in np.unique(member)}
+    rank = np.array([first[int(m)] for m in member])
+    return np.lexsort((np.arange(n), rank)).tolist()
 
 
 def resolve_placement(placement: str | PlacementStrategy) -> tuple[str, PlacementStrategy]:
