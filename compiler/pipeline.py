@@ -134,18 +134,27 @@ def compile(
     syn = synapse_index(net, q, spec)
     pieces = split_network(net, q, syn, spec)
     lap("partition")
-    order = check_order(strategy(PlacementProblem(pieces, net, spec, n_chips)), len(pieces), name)
-    binding: list[str] = []
-    bins = pack(pieces, order, spec, binding)
-    lap("place")
+    groups = check_order(strategy(PlacementProblem(pieces, net, spec, n_chips)), len(pieces), name)
     cpc = spec.cores_per_chip
-    if n_chips is not None and len(bins) > n_chips * cpc:
-        raise CapacityError("cores", f"a system of {n_chips} chip(s)", len(bins), n_chips * cpc,
-                            f"the network needs {-(-len(bins) // cpc)} chips ({binding_summary(binding)}); "
+    binding: list[str] = []
+    bins: list[list[int]] = []
+    core_ids: list[int] = []
+    for group in groups:  # each group starts on a new chip
+        part: list[str] = []
+        new = pack(pieces, group, spec, part)
+        start = -(-(core_ids[-1] + 1) // cpc) * cpc if core_ids else 0
+        core_ids += range(start, start + len(new))
+        bins += new
+        binding += part
+    lap("place")
+    span = core_ids[-1] + 1 if core_ids else 0
+    if n_chips is not None and span > n_chips * cpc:
+        raise CapacityError("cores", f"a system of {n_chips} chip(s)", span, n_chips * cpc,
+                            f"the network needs {-(-span // cpc)} chips ({binding_summary(binding)}); "
                             f"raise n_chips or shrink the network")
     core_of = np.empty(net.n_compartments, np.int64)
     placed = []
-    for g, members in enumerate(bins):
+    for g, members in zip(core_ids, bins):
         for i in members:
             p = pieces[i]
             core_of[p.first + p.start : p.first + p.stop] = g

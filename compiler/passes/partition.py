@@ -268,9 +268,16 @@ class Splitter:
         first[1:] = key[1:] != key[:-1]
         return np.bincount(key[first] % n, minlength=n)
 
-    def split_outputs(self, pieces: list[Piece], rounds: int = 8) -> list[Piece]:
-        """Cut pieces whose compartments need more output axons than a core has; repeat until none do."""
+    def split_outputs(self, pieces: list[Piece], rounds: int = 32, slack: float = 0.875) -> list[Piece]:
+        """Cut pieces whose compartments need more output axons than a core has; repeat until none do.
+
+        A piece that must be cut is cut at ``slack`` of the limit: cutting a
+        piece raises the output axons of the compartments that reach it, and
+        the room keeps the cut pieces from needing another cut for that.
+        """
         lim = self.limits["output_axons"]
+        target = max(1, int(lim * slack))
+        out = np.zeros(0, np.int64)
         for _ in range(rounds):
             out = self.output_axons(pieces)
             new, changed = [], False
@@ -289,7 +296,7 @@ class Splitter:
                 cum, a = np.cumsum(per), 0
                 while a < p.size:
                     base = cum[a - 1] if a else 0
-                    b = int(np.searchsorted(cum, base + lim, side="right"))
+                    b = max(a + 1, int(np.searchsorted(cum, base + target, side="right")))
                     piece = self._piece(p.pop_index, p.population, p.first, p.start + a, p.start + b)
                     piece.output_axons = int(cum[b - 1] - base)
                     piece.cut_by = "output_axons" if b < p.size else p.cut_by
@@ -298,7 +305,10 @@ class Splitter:
             pieces = new
             if not changed:
                 return pieces
-        raise CapacityError("output_axons", "network", int(out.max()), lim, "splitting did not converge")
+        worst = max(pieces, key=lambda p: int(out[p.first + p.start : p.first + p.stop].sum()))
+        raise CapacityError("output_axons", f"population {worst.population!r} compartments {worst.start}.."
+                            f"{worst.stop - 1}", int(out[worst.first + worst.start : worst.first + worst.stop].sum()),
+                            lim, f"splitting did not converge in {rounds} rounds")
 
     def split(self) -> list[Piece]:
         pieces: list[Piece] = []
