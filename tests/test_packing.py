@@ -255,3 +255,34 @@ def test_traffic_estimate_counts_interchip_routes_and_hops():
     assert t.messages == pytest.approx(0.5 * crossing + 0.2 * inputs)
     assert t.hop_messages >= t.messages and t.max_hops >= 1
     assert rep.traffic is not None and "interchip traffic" in rep.to_text()
+
+
+def test_packing_doc_examples_run():
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "packing.md"
+    if not doc.is_file():
+        pytest.skip("docs not present")
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 2
+    ns: dict = {}
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), ns)  # noqa: S102 - our own documentation
+
+
+def test_cli_sweep_packing(tmp_path, capsys):
+    import json
+
+    from compiler.network.netfile import save_network
+    from loihi_cli.main import main
+
+    path = tmp_path / "het.json"
+    save_network(hetero_net(4, n=30, pops=1), path)
+    assert main(["precision", str(path), "--steps", "40", "--sweep-packing"]) == 0
+    out = capsys.readouterr().out
+    assert "packing sweep of network 'hetero4'" in out and "threshold profiles on" in out
+    assert main(["precision", str(path), "--steps", "40", "--sweep-packing", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["packing_sweep"]["rows"]
+    assert [r["setting"] for r in rows] == ["exact", "dense", "dense+decay comp"]
+    assert rows[1]["cores"] == 1 < rows[0]["cores"]

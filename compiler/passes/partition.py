@@ -373,4 +373,4 @@ def binding_summary(binding: list[str]) -> str:
              if k != "none"]
     if counts.get("none"):
         parts.append(f"not full on {counts['none']}")
-    return f"{len(binding)} cores; binding: " + ", ".join(parts)
+    return f"{len(binding)} core{'s' if len(binding) != 1 else ''}; binding: " + ", ".join(parts)
