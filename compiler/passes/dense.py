@@ -26,8 +26,10 @@ the profile choice keeps small:
   ``log2(f_j / s_j)`` bits on every weight.
 * **Headroom.** ``s_j`` stays at or below ``f_j`` times ``2^(n_exp - 1)``
   (the exponents the format budget leaves), the register ranges, and, unless
-  ``f_j`` itself is higher, ``vth_mant <= 2^(17 - headroom_bits)`` and
-  ``s_j sum_i |w_ij| <= 2^21 - 1`` (the input accumulator can never wrap).
+  ``f_j`` itself is higher, ``vth_mant <= 2^(17 - headroom_bits)``,
+  ``s_j sum_i |w_ij| <= 2^21 - 1`` and ``s_j (sum_i |w_ij| / d_u + |bias_j|)
+  <= 2^23 - 1``: scaling up can never make q, u or u2 wrap, even with every
+  input spiking in every step.
 * **Profiles.** The K values are chosen network-wide (so a core never holds
   more than K and placement cannot change a register) by greedy selection
   over candidate values, minimizing the summed cost in bits ``lost + gamma *
@@ -68,6 +70,7 @@ from compiler.passes.quantize import (
 from loihi_emu.hw import HardwareSpec
 
 Q_LIMIT = 2**21 - 1  # input accumulator magnitude (SEMANTICS.md §2)
+U_LIMIT = 2**23 - 1  # current magnitude
 
 
 @dataclass
@@ -156,7 +159,7 @@ class _Need:
     pop: np.ndarray
 
 
-def _fill_and_caps(pop, incoming, spec: HardwareSpec, n_exp: int, settings: DenseSettings,
+def _fill_and_caps(pop, incoming, spec: HardwareSpec, n_exp: int, settings: DenseSettings, d_u: np.ndarray,
                    gain: np.ndarray, bias_gain: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """log2 of the fill threshold and of the ceiling (both in vth_mant units), and whether j has weights."""
     n = pop.size
@@ -179,6 +182,8 @@ def _fill_and_caps(pop, incoming, spec: HardwareSpec, n_exp: int, settings: Dens
         hard = np.minimum(hard, np.where(b > 0, (spec.bias_mant_max - 0.5) * 2.0**spec.bias_exp_max / b, np.inf))
         head = 2.0 ** (spec.vth_mant_bits - settings.headroom_bits + spec.vth_shift) / pop.vth
         head = np.minimum(head, np.where(absum > 0, Q_LIMIT / absum, np.inf))
+        # u = u (1 - d_u) + q never exceeds sum|w| / d_u, and u2 = u + bias must stay in 23 bits
+        head = np.minimum(head, np.where(absum > 0, U_LIMIT / (absum / d_u + b), np.inf))
     ceil = np.minimum(hard, np.where(weighted, np.minimum(fill * 2.0 ** (n_exp - 1), np.maximum(fill, head)), hard))
     fill = np.minimum(np.where(weighted, fill, ceil), ceil)
     to_t = pop.vth / 2.0**spec.vth_shift
@@ -287,7 +292,8 @@ def densify(net, q: QuantizedNetwork, spec: HardwareSpec, settings: DenseSetting
     for _ in range(2):  # a second round without the populations over budget
         parts = []
         for i, pop in enumerate(dense):
-            a, c, wt = _fill_and_caps(pop, incoming.get(pop.name, []), spec, n_exp, settings,
+            d_u = (q.populations[index[pop.name]].decay_u_reg + 1) / spec.decay_one
+            a, c, wt = _fill_and_caps(pop, incoming.get(pop.name, []), spec, n_exp, settings, d_u,
                                       *gains.get(pop.name, (one(pop), one(pop))))
             if (c < 0).any():
                 j = int(np.flatnonzero(c < 0)[0])

@@ -24,7 +24,8 @@ a ``dt`` rule tag bits, as in :func:`loihi_emu.image.limits.synapse_memory_bits`
 
 Splitting is greedy along each population (the largest prefix that fits),
 vectorised over synapses within a window of compartments; packing is
-next-fit along the order a placement strategy chose.
+along the order a placement strategy chose, each piece on the first of the
+last few cores it fits on (:func:`pack`).
 """
 
 from __future__ import annotations
@@ -325,42 +326,48 @@ def split_network(net, q: QuantizedNetwork, syn: SynapseIndex, spec: HardwareSpe
 ADDITIVE = ("compartments", "input_axons", "output_axons", "synapse_memory_bits")
 
 
-def pack(pieces: list[Piece], order, spec: HardwareSpec, binding: list[str] | None = None) -> list[list[int]]:
-    """Next-fit packing of pieces, in ``order``, onto cores; returns piece indices per core.
+def pack(pieces: list[Piece], order, spec: HardwareSpec, binding: list[str] | None = None,
+         window: int = 4) -> list[list[int]]:
+    """Pack pieces, in ``order``, onto cores; returns piece indices per core.
+
+    Each piece goes to the first of the last ``window`` cores it fits on
+    (1: next-fit), else onto a new core, so pieces stay near their
+    neighbours in the order and a piece that cannot share with the previous
+    one (say, another vmin/vmax pair) still fills an earlier core.
 
     binding: if given, filled with one entry per core: the resource that
-    closed it (the one the next piece would have overflowed, or the one that
-    cut its last piece), ``"none"`` for a core that closed with room left
-    (the last one).
+    closed it (the one the first piece it could not take would have
+    overflowed; for a core holding one piece its population was cut at, the
+    one that cut it), ``"none"`` for a core that never turned a piece away.
     """
     limits = core_limits(spec)
     bins: list[list[int]] = []
-    tot: dict[str, int] = {}
-    sets: dict[str, frozenset] = {}
-    reasons: list[str] = []
+    tots: list[dict[str, int]] = []
+    sets: list[dict[str, frozenset]] = []
+    reasons: list[str | None] = []
     for i in order:
         p = pieces[int(i)]
         use = {"compartments": p.size, "input_axons": p.input_axons, "output_axons": p.output_axons,
                "synapse_memory_bits": p.synapse_memory_bits}
-        if bins:
-            merged = {k: sets[k] | p.profiles[k] for k in p.profiles}
-            over = [k for k in RESOURCES if (k in ADDITIVE and tot[k] + use[k] > limits[k])
+        for b in range(max(0, len(bins) - window), len(bins)):
+            merged = {k: sets[b][k] | p.profiles[k] for k in p.profiles}
+            over = [k for k in RESOURCES if (k in ADDITIVE and tots[b][k] + use[k] > limits[k])
                     or (k in merged and len(merged[k]) > limits[k])]
             if not over:
-                bins[-1].append(int(i))
-                tot = {k: tot[k] + use[k] for k in ADDITIVE}
-                sets = merged
-                continue
-            last = pieces[bins[-1][-1]]
-            reasons.append(last.cut_by if last.cut_by and len(bins[-1]) == 1 else max(
-                over, key=lambda k: (tot[k] if k in ADDITIVE else len(sets[k])) / limits[k]))
-        bins.append([int(i)])
-        tot, sets = use, dict(p.profiles)
-    if bins:
-        last = pieces[bins[-1][-1]]
-        reasons.append(last.cut_by if last.cut_by and len(bins[-1]) == 1 else "none")
+                bins[b].append(int(i))
+                tots[b] = {k: tots[b][k] + use[k] for k in ADDITIVE}
+                sets[b] = merged
+                break
+            if reasons[b] is None:
+                reasons[b] = max(over, key=lambda k: (tots[b][k] if k in ADDITIVE else len(sets[b][k])) / limits[k])
+        else:
+            bins.append([int(i)])
+            tots.append(use)
+            sets.append(dict(p.profiles))
+            reasons.append(None)
     if binding is not None:
-        binding[:] = reasons
+        binding[:] = [pieces[m[0]].cut_by if len(m) == 1 and pieces[m[0]].cut_by else (r or "none")
+                      for m, r in zip(bins, reasons)]
     return bins
 
 

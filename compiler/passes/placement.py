@@ -3,7 +3,7 @@
 A strategy is a callable ``strategy(problem: PlacementProblem) -> order``
 returning a permutation of the piece indices, or a list of groups of piece
 indices that together are one (each group starts on a new chip). The
-compiler packs pieces next-fit along that order onto cores 0, 1, 2, ...
+compiler packs pieces along that order (:func:`~compiler.passes.partition.pack`) onto cores 0, 1, 2, ...
 (global core ``g`` is chip ``g // cores_per_chip``), so pieces that are
 adjacent in the order share a core or at least a chip. Placement never changes the global compartment or
 input-axon numbering, so spikes never depend on it.
