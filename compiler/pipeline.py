@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
 
-from compiler.errors import CapacityError, NetworkError
+from compiler.errors import CapacityError, NetworkError, UnknownPopulationError
 from compiler.network.convert import from_compartment_graph
 from compiler.network.model import Network
 from compiler.network.netfile import load_network
+from compiler.passes.dense import DenseSettings, compensate_exact, decay_gains, densify
 from compiler.passes.lower import lower, route_stats, synapse_crossings
-from compiler.passes.partition import pack, split_network, synapse_index
+from compiler.passes.partition import binding_summary, pack, split_network, synapse_index
 from compiler.passes.placement import PlacementProblem, PlacementStrategy, check_order, resolve_placement
 from compiler.passes.popmap import population_map
 from compiler.passes.quantize import quantize_network
+from compiler.passes.traffic import traffic_estimate
 from compiler.report import CompileReport, CoreLearning, LearningEntry, PlacedPiece
 from loihi_emu.hw import HardwareSpec
 from loihi_emu.image.core import ROUND_STOCHASTIC, SIGN_MODES, TRACES, Image
 from loihi_emu.image.limits import validate
 from microcode import format_program
+
+PACKINGS = ("auto", "dense", "exact")
 
 
 def as_network(network: Network | nx.DiGraph | str | os.PathLike) -> Network:
@@ -74,13 +79,28 @@ def compile(
     n_chips: int | None = None,
     *,
     warn_rel: float = 0.01,
+    packing: str = "auto",
+    decay_compensation: bool | Iterable[str] = False,
+    dense: DenseSettings | None = None,
 ) -> tuple[Image, CompileReport]:
     """Compile ``network`` into a board image that fits ``spec`` (default: the network's, LOIHI1).
 
     placement: a name in :data:`compiler.passes.placement.PLACEMENTS` or a strategy callable.
     n_chips: system size; None allows as many chips as needed. A network that
-    does not fit raises :class:`CapacityError` naming the resource.
+    does not fit raises :class:`CapacityError` naming the resource and what
+    bound the cores.
     warn_rel: relative quantization error above which a threshold, bias or decay warns.
+    packing: ``"dense"``: per-compartment scales and at most
+    ``max_threshold_profiles`` thresholds network-wide (docs/packing.md); a
+    population that would lose more than ``dense.budget_bits`` (default 0.25)
+    bits of weight mantissa, or that cannot be scaled per compartment, stays
+    exact. ``"exact"``: one scale per population, every distinct threshold
+    its own profile. ``"auto"`` (default): exact when the whole network has
+    no more distinct thresholds than one core's profile table holds (then
+    exact costs no cores), else dense. The report's ``packing`` says which.
+    decay_compensation: True (every population) or population names whose
+    weights and bias are scaled to keep the DC gain of the rounded decays.
+    dense: :class:`~compiler.passes.dense.DenseSettings` (profiles, headroom, budget).
     Returns the image (already checked by :func:`loihi_emu.image.limits.validate`) and the report.
     """
     t0 = time.perf_counter()
@@ -91,26 +111,51 @@ def compile(
     if n_chips is not None and (int(n_chips) != n_chips or n_chips < 1):
         raise NetworkError(f"n_chips must be a positive integer, got {n_chips!r}")
     name, strategy = resolve_placement(placement)
+    if packing not in PACKINGS:
+        raise NetworkError(f"unknown packing {packing!r}; known: {list(PACKINGS)}")
+    names = {p.name for p in net.populations}
+    comp = names if decay_compensation is True else set() if decay_compensation is False else set(decay_compensation)
+    if comp - names:
+        raise UnknownPopulationError(f"decay_compensation names no population {sorted(comp - names)[0]!r}")
     timings: dict[str, float] = {}
 
     def lap(stage: str) -> None:
         timings[stage] = time.perf_counter() - t0 - sum(timings.values())
 
     q = quantize_network(net, spec, warn_rel)
+    gains = decay_gains(net, q, comp, spec)
+    summary = None
+    if packing == "auto":
+        distinct = np.unique(np.concatenate([p.vth_mant for p in q.populations])).size
+        packing = "exact" if distinct <= spec.max_threshold_profiles else "dense"
+    if packing == "dense":
+        q, summary = densify(net, q, spec, dense, gains)
+    q = compensate_exact(net, q, gains, spec)
     lap("quantize")
     syn = synapse_index(net, q, spec)
     pieces = split_network(net, q, syn, spec)
     lap("partition")
-    order = check_order(strategy(PlacementProblem(pieces, net, spec, n_chips)), len(pieces), name)
-    bins = pack(pieces, order, spec)
-    lap("place")
+    groups = check_order(strategy(PlacementProblem(pieces, net, spec, n_chips)), len(pieces), name)
     cpc = spec.cores_per_chip
-    if n_chips is not None and len(bins) > n_chips * cpc:
-        raise CapacityError("cores", f"a system of {n_chips} chip(s)", len(bins), n_chips * cpc,
-                            f"the network needs {-(-len(bins) // cpc)} chips; raise n_chips or shrink the network")
+    binding: list[str] = []
+    bins: list[list[int]] = []
+    core_ids: list[int] = []
+    for group in groups:  # each group starts on a new chip
+        part: list[str] = []
+        new = pack(pieces, group, spec, part)
+        start = -(-(core_ids[-1] + 1) // cpc) * cpc if core_ids else 0
+        core_ids += range(start, start + len(new))
+        bins += new
+        binding += part
+    lap("place")
+    span = core_ids[-1] + 1 if core_ids else 0
+    if n_chips is not None and span > n_chips * cpc:
+        raise CapacityError("cores", f"a system of {n_chips} chip(s)", span, n_chips * cpc,
+                            f"the network needs {-(-span // cpc)} chips ({binding_summary(binding)}); "
+                            f"raise n_chips or shrink the network")
     core_of = np.empty(net.n_compartments, np.int64)
     placed = []
-    for g, members in enumerate(bins):
+    for g, members in zip(core_ids, bins):
         for i in members:
             p = pieces[i]
             core_of[p.first + p.start : p.first + p.stop] = g
@@ -123,6 +168,7 @@ def compile(
     lap("lower")
     usage = validate(image, spec)
     routes = route_stats(image, crossings)
+    traffic = traffic_estimate(net, image, spec)
     learning = learning_by_core(image, net)
     lap("validate")
     report = CompileReport(
@@ -133,6 +179,7 @@ def compile(
         formats={f"{pw.pre}->{pw.post}": (pw.weight_bits, pw.weight_exp, SIGN_MODES[pw.sign_mode])
                  for pw in q.projections},
         compartments=net.compartment_ranges(), input_axons=net.input_axons(), learning=learning,
-        seconds=time.perf_counter() - t0, timings=timings,
+        seconds=time.perf_counter() - t0, timings=timings, packing=packing, binding=binding, dense=summary,
+        compartment_scales=np.concatenate([p.compartment_scales() for p in q.populations]), traffic=traffic,
     )
     return image, report

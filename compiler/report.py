@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
+from compiler.passes.dense import DenseSummary
 from compiler.passes.lower import RouteStats
+from compiler.passes.partition import binding_summary
 from compiler.passes.quantize import QuantizationTable
+from compiler.passes.traffic import TrafficEstimate
 from loihi_emu.hw import HardwareSpec
-from loihi_emu.image.limits import CoreUsage
+from loihi_emu.image.limits import CoreUsage, core_limits
 
 USAGE_COLUMNS = (
     ("compartments", "cx"), ("input_axons", "in ax"), ("output_axons", "out ax"), ("synapses", "synapses"),
@@ -23,15 +28,21 @@ USAGE_COLUMNS = (
 )
 
 
-def usage_table(usages: list[CoreUsage], spec: HardwareSpec, max_rows: int | None = 40) -> str:
-    """Per-core usage as a text table; the last row gives each limit, the one before the peak use in %."""
-    limits = usages[0].limits(spec) if usages else CoreUsage(0, 0, *[0] * 9).limits(spec)
-    head = f"{'chip':>4} {'core':>4} " + " ".join(f"{label:>9}" for _, label in USAGE_COLUMNS)
+def usage_table(usages: list[CoreUsage], spec: HardwareSpec, max_rows: int | None = 40,
+                binding: list[str] | None = None) -> str:
+    """Per-core usage as a text table; the last row gives each limit, the one before the peak use in %.
+
+    The ``binding`` column names what closed each core (from the packer when
+    given, else the resource the core uses the largest fraction of, marked ``~``).
+    """
+    limits = core_limits(spec)
+    head = f"{'chip':>4} {'core':>4} " + " ".join(f"{label:>9}" for _, label in USAGE_COLUMNS) + "  binding"
     lines = [head, "-" * len(head)]
     shown = usages if max_rows is None or len(usages) <= max_rows else usages[: max_rows - 1]
-    for u in shown:
+    for i, u in enumerate(shown):
         vals = " ".join(f"{getattr(u, k):>9}" for k, _ in USAGE_COLUMNS)
-        lines.append(f"{u.chip:>4} {u.core:>4} {vals}")
+        why = binding[i] if binding is not None and i < len(binding) else "~" + u.fullest(spec)
+        lines.append(f"{u.chip:>4} {u.core:>4} {vals}  {why.replace('_', ' ')}")
     if len(shown) < len(usages):
         lines.append(f"  ... {len(usages) - len(shown)} more cores (to_json() lists all)")
     peak = []
@@ -119,6 +130,26 @@ class CompileReport:
     learning: list[CoreLearning] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    packing: str = "exact"
+    binding: list[str] = field(default_factory=list)
+    dense: DenseSummary | None = None
+    compartment_scales: np.ndarray | None = field(default=None, repr=False)
+    traffic: TrafficEstimate | None = None
+
+    def scale_array(self) -> np.ndarray:
+        """v units per model unit of every compartment, in global order (float64 [n_compartments])."""
+        if self.compartment_scales is not None:
+            return self.compartment_scales
+        return np.concatenate([np.full(size, self.scales[name]) for name, (_, size) in self.compartments.items()])
+
+    @property
+    def binding_summary(self) -> str:
+        """E.g. ``"52 cores; binding: input axons on 40, threshold profiles on 12"``."""
+        return binding_summary(self.binding or ["~" + u.fullest(self.spec) for u in self.core_usage])
+
+    def utilisation(self) -> list[dict[str, float]]:
+        """Per core, use / limit of every per-core limit."""
+        return [u.utilisation(self.spec) for u in self.core_usage]
 
     def to_dict(self) -> dict:
         return {
@@ -131,8 +162,13 @@ class CompileReport:
             "cores": self.cores,
             "chips": self.chips,
             "n_chips": self.n_chips,
-            "limits": self.core_usage[0].limits(self.spec) if self.core_usage else {},
-            "core_usage": [asdict(u) for u in self.core_usage],
+            "packing": self.packing,
+            "binding_summary": self.binding_summary,
+            "limits": core_limits(self.spec),
+            "core_usage": [dict(asdict(u), binding=b, utilisation=u.utilisation(self.spec)) for u, b in
+                           zip(self.core_usage, self.binding or [""] * len(self.core_usage))],
+            "dense": self.dense.to_dict() if self.dense is not None else None,
+            "traffic": self.traffic.to_dict() if self.traffic is not None else None,
             "pieces": [asdict(p) for p in self.pieces],
             "routes": self.routes.to_dict(),
             "quantization": self.quantization.to_dicts(),
@@ -165,7 +201,7 @@ class CompileReport:
         lines = [
             f"network {self.network!r} on {self.spec.name}: {self.n_compartments} compartments, "
             f"{self.n_inputs} input axons, {self.n_synapses} synapses",
-            f"placement {self.placement!r}: {self.cores} cores on {self.chips} chip(s)"
+            f"placement {self.placement!r}, packing {self.packing!r}: {self.cores} cores on {self.chips} chip(s)"
             + (f" (system: {self.n_chips} chips)" if self.n_chips is not None else "")
             + f"; compiled in {self.seconds:.2f} s ("
             + ", ".join(f"{k} {v:.2f}" for k, v in self.timings.items()) + ")",
@@ -184,13 +220,21 @@ class CompileReport:
             lines.append(f"  {name:<20} input axons {first}..{first + size - 1}")
         lines += [
             "",
+            self.binding_summary,
+            "",
             "per-core usage:",
-            usage_table(self.core_usage, self.spec),
+            usage_table(self.core_usage, self.spec, binding=self.binding or None),
             "",
             f"routes (output axons): {r.intra_core} intra-core, {r.inter_core} inter-core, "
             f"{r.inter_chip} inter-chip; {r.input_routes} from external inputs",
             f"synapses between compartments: {r.synapses_local} within a core, {r.synapses_inter_core} "
             f"crossing cores, {r.synapses_inter_chip} crossing chips",
+        ]
+        if self.traffic is not None:
+            lines.append(self.traffic.to_text())
+        if self.dense is not None and (self.dense.profiles or self.dense.exact):
+            lines += ["", self.dense.to_text()]
+        lines += [
             "",
             "synapse formats (weight bits, exponent, sign):",
         ]

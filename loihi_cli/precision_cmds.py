@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vr-tau", type=float, default=10.0, help="van Rossum time constant in steps (default 10)")
     p.add_argument("--vp-cost", type=float, default=0.1, help="Victor-Purpura cost per step of shift (default 0.1)")
     p.add_argument("--sweep-bits", action="store_true", help="also sweep the weight bits 1..9 of every projection")
+    p.add_argument("--sweep-packing", action="store_true",
+                   help="also compare packings (exact, dense, dense + decay compensation): cores vs precision")
     p.add_argument("--plot", metavar="DIR", help="write raster, voltage (and sweep) figures into DIR (matplotlib)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     add_nir_options(p)
@@ -39,20 +41,33 @@ def cmd_precision(args: argparse.Namespace) -> int:
     report = compare(network, steps, inputs, seed=args.seed, vr_tau=args.vr_tau, vp_cost=args.vp_cost)
     sw = sweep(network, steps=steps, seed=args.seed, vr_tau=args.vr_tau,
                vp_cost=args.vp_cost) if args.sweep_bits else None
+    pk = None
+    if args.sweep_packing:
+        from compiler.precision.packing_sweep import packing_sweep
+
+        pk = packing_sweep(args.network, steps=args.steps, seed=args.seed, vr_tau=args.vr_tau, vp_cost=args.vp_cost)
     if args.json:
         doc = report.to_dict()
         if sw is not None:
             doc["sweep"] = sw.to_dict()
+        if pk is not None:
+            doc["packing_sweep"] = pk.to_dict()
         print(json.dumps(json_safe(doc), indent=2))
     else:
         print(report.to_text())
-        if sw is not None:
-            print()
-            print(sw.to_text())
+        for extra in (sw, pk):
+            if extra is not None:
+                print()
+                print(extra.to_text())
     if args.plot:
         from compiler.precision.plots import save_report_plots
 
-        for path in save_report_plots(report, args.plot, sw):
+        paths = list(save_report_plots(report, args.plot, sw))
+        if pk is not None:
+            from compiler.precision.packing_sweep import save_packing_plot
+
+            paths.append(save_packing_plot(pk, args.plot))
+        for path in paths:
             if not args.json:
                 print(f"wrote {path}")
     return 0

@@ -50,7 +50,9 @@ def lower(net, q: QuantizedNetwork, syn: SynapseIndex, core_of: np.ndarray, spec
         delay = np.concatenate([p.delays() for p in projs])[order]
     profiles, prof_of = q.learning_profiles()
     fmt = {
-        "syn_wexp": _per_synapse(net, [pw.weight_exp for pw in q.projections], np.int8, order),
+        "syn_wexp": (np.concatenate([pw.exponents() for pw in q.projections])[order]
+                     if any(pw.wexp is not None for pw in q.projections)
+                     else _per_synapse(net, [pw.weight_exp for pw in q.projections], np.int8, order)),
         "syn_weight_bits": _per_synapse(net, [pw.weight_bits for pw in q.projections], np.uint8, order),
         "syn_sign_mode": _per_synapse(net, [pw.sign_mode for pw in q.projections], np.uint8, order),
         "syn_learning": _per_synapse(net, prof_of, np.int16, order) if profiles else -1,

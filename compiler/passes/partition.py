@@ -24,7 +24,8 @@ a ``dt`` rule tag bits, as in :func:`loihi_emu.image.limits.synapse_memory_bits`
 
 Splitting is greedy along each population (the largest prefix that fits),
 vectorised over synapses within a window of compartments; packing is
-next-fit along the order a placement strategy chose.
+along the order a placement strategy chose, each piece on the first of the
+last few cores it fits on (:func:`pack`).
 """
 
 from __future__ import annotations
@@ -35,24 +36,13 @@ import numpy as np
 
 from compiler.errors import CapacityError
 from compiler.passes.quantize import QuantizedNetwork
-from loihi_emu.hw import HardwareSpec
+from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.limits import core_limits
 
 CHUNK = 1 << 20
 """Synapses handled at once by the passes that need per-synapse temporaries (memory, not results)."""
 
-RESOURCES = ("compartments", "input_axons", "output_axons", "synapse_memory_bits",
-             "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles",
-             "learning_profiles", "trace_profiles")
-
-
-def resource_limits(spec: HardwareSpec) -> dict[str, int]:
-    return {
-        "compartments": spec.compartments_per_core, "input_axons": spec.input_axons_per_core,
-        "output_axons": spec.output_axons_per_core, "synapse_memory_bits": spec.synapse_memory_bits,
-        "compartment_profiles": spec.max_compartment_profiles, "threshold_profiles": spec.max_threshold_profiles,
-        "synapse_formats": spec.max_synapse_formats, "vminmax_profiles": spec.max_vminmax_profiles,
-        "learning_profiles": spec.max_learning_profiles, "trace_profiles": spec.max_trace_profiles,
-    }
+RESOURCES = tuple(core_limits(LOIHI1))
 
 
 @dataclass
@@ -69,6 +59,7 @@ class Piece:
     synapse_memory_bits: int = 0
     output_axons: int = 0
     profiles: dict[str, frozenset] = field(default_factory=dict)
+    cut_by: str | None = None  # the resource that ended this piece before its population did (None: it did not)
 
     @property
     def size(self) -> int:
@@ -114,7 +105,7 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
     comp = net.compartment_ranges()
     axons = net.input_axons()
     n_in, n = net.n_inputs, net.n_compartments
-    delayed = {pw.format_key for pw, pr in zip(q.projections, net.projections) if pr.has_delays}
+    delayed = frozenset().union(*[pw.format_keys() for pw, pr in zip(q.projections, net.projections) if pr.has_delays])
     profiles, prof_of = q.learning_profiles()
     trace_ids: dict[tuple, int] = {}
     tprof_of = [-1 if i < 0 else trace_ids.setdefault(profiles[i].traces, len(trace_ids)) for i in prof_of]
@@ -134,7 +125,7 @@ def synapse_index(net, q: QuantizedNetwork, spec: HardwareSpec) -> SynapseIndex:
         np.add(pr.pre_index, base, out=src[pos : pos + k], casting="unsafe")  # fits: checked by index_dtype
         np.add(pr.post_index, comp[pr.post][0], out=post[pos : pos + k], casting="unsafe")
         targets = {r.target for r in pr.program.rules} if pr.plastic else set()
-        has_delay = pw.format_key in delayed or "dd" in targets
+        has_delay = bool(pw.format_keys() & delayed) or "dd" in targets
         bits[pos : pos + k] = (pw.weight_bits + (spec.delay_bits if has_delay else 0)
                                + (spec.tag_bits if "dt" in targets else 0) + idx_bits)
         if plastic:
@@ -190,12 +181,12 @@ class Splitter:
 
     def __init__(self, net, q: QuantizedNetwork, syn: SynapseIndex, spec: HardwareSpec) -> None:
         self.net, self.q, self.syn, self.spec = net, q, syn, spec
-        self.limits = resource_limits(spec)
+        self.limits = core_limits(spec)
         self.keys = compartment_keys(q, spec)
         self.block_cost = spec.synapse_header_bits + spec.synapse_word_bits - 1
         self.formats: dict[str, frozenset] = {}
         for pw in q.projections:
-            self.formats[pw.post] = self.formats.get(pw.post, frozenset()) | {pw.format_key}
+            self.formats[pw.post] = self.formats.get(pw.post, frozenset()) | pw.format_keys()
 
     def _curves(self, g0: int, g1: int) -> dict[str, np.ndarray]:
         """Resource use of compartments g0..b-1 for every b in g0+1..g1 (global indices)."""
@@ -257,7 +248,12 @@ class Splitter:
                 w = min(2 * w, top - a)
             if count == 0:
                 self._raise_single(pop, a, c)
-            pieces.append(self._piece(pop_index, pop.name, first, a, a + count, c))
+            piece = self._piece(pop_index, pop.name, first, a, a + count, c)
+            if count < w:
+                piece.cut_by = next(r for r in RESOURCES if r in c and c[r][count] > self.limits[r])
+            elif a + count < pop.size:
+                piece.cut_by = "compartments"
+            pieces.append(piece)
             guess, a = count, a + count
         return pieces
 
@@ -299,9 +295,16 @@ class Splitter:
             out += np.bincount(key[first] % n, minlength=n)
         return out
 
-    def split_outputs(self, pieces: list[Piece], rounds: int = 8) -> list[Piece]:
-        """Cut pieces whose compartments need more output axons than a core has; repeat until none do."""
+    def split_outputs(self, pieces: list[Piece], rounds: int = 32, slack: float = 0.875) -> list[Piece]:
+        """Cut pieces whose compartments need more output axons than a core has; repeat until none do.
+
+        A piece that must be cut is cut at ``slack`` of the limit: cutting a
+        piece raises the output axons of the compartments that reach it, and
+        the room keeps the cut pieces from needing another cut for that.
+        """
         lim = self.limits["output_axons"]
+        target = max(1, int(lim * slack))
+        out = np.zeros(0, np.int64)
         for _ in range(rounds):
             out = self.output_axons(pieces)
             new, changed = [], False
@@ -320,15 +323,19 @@ class Splitter:
                 cum, a = np.cumsum(per), 0
                 while a < p.size:
                     base = cum[a - 1] if a else 0
-                    b = int(np.searchsorted(cum, base + lim, side="right"))
+                    b = max(a + 1, int(np.searchsorted(cum, base + target, side="right")))
                     piece = self._piece(p.pop_index, p.population, p.first, p.start + a, p.start + b)
                     piece.output_axons = int(cum[b - 1] - base)
+                    piece.cut_by = "output_axons" if b < p.size else p.cut_by
                     new.append(piece)
                     a = b
             pieces = new
             if not changed:
                 return pieces
-        raise CapacityError("output_axons", "network", int(out.max()), lim, "splitting did not converge")
+        worst = max(pieces, key=lambda p: int(out[p.first + p.start : p.first + p.stop].sum()))
+        raise CapacityError("output_axons", f"population {worst.population!r} compartments {worst.start}.."
+                            f"{worst.stop - 1}", int(out[worst.first + worst.start : worst.first + worst.stop].sum()),
+                            lim, f"splitting did not converge in {rounds} rounds")
 
     def split(self) -> list[Piece]:
         pieces: list[Piece] = []
@@ -342,26 +349,61 @@ def split_network(net, q: QuantizedNetwork, syn: SynapseIndex, spec: HardwareSpe
     return Splitter(net, q, syn, spec).split()
 
 
-def pack(pieces: list[Piece], order, spec: HardwareSpec) -> list[list[int]]:
-    """Next-fit packing of pieces, in ``order``, onto cores; returns piece indices per core."""
-    limits = resource_limits(spec)
-    additive = ("compartments", "input_axons", "output_axons", "synapse_memory_bits")
+ADDITIVE = ("compartments", "input_axons", "output_axons", "synapse_memory_bits")
+
+
+def pack(pieces: list[Piece], order, spec: HardwareSpec, binding: list[str] | None = None,
+         window: int = 4) -> list[list[int]]:
+    """Pack pieces, in ``order``, onto cores; returns piece indices per core.
+
+    Each piece goes to the first of the last ``window`` cores it fits on
+    (1: next-fit), else onto a new core, so pieces stay near their
+    neighbours in the order and a piece that cannot share with the previous
+    one (say, another vmin/vmax pair) still fills an earlier core.
+
+    binding: if given, filled with one entry per core: the resource that
+    closed it (the one the first piece it could not take would have
+    overflowed; for a core holding one piece its population was cut at, the
+    one that cut it), ``"none"`` for a core that never turned a piece away.
+    """
+    limits = core_limits(spec)
     bins: list[list[int]] = []
-    tot: dict[str, int] = {}
-    sets: dict[str, frozenset] = {}
+    tots: list[dict[str, int]] = []
+    sets: list[dict[str, frozenset]] = []
+    reasons: list[str | None] = []
     for i in order:
         p = pieces[int(i)]
         use = {"compartments": p.size, "input_axons": p.input_axons, "output_axons": p.output_axons,
                "synapse_memory_bits": p.synapse_memory_bits}
-        if bins:
-            merged = {k: sets[k] | p.profiles[k] for k in p.profiles}
-            fits = all(tot[k] + use[k] <= limits[k] for k in additive) and all(
-                len(v) <= limits[k] for k, v in merged.items())
-            if fits:
-                bins[-1].append(int(i))
-                tot = {k: tot[k] + use[k] for k in additive}
-                sets = merged
-                continue
-        bins.append([int(i)])
-        tot, sets = use, dict(p.profiles)
+        for b in range(max(0, len(bins) - window), len(bins)):
+            merged = {k: sets[b][k] | p.profiles[k] for k in p.profiles}
+            over = [k for k in RESOURCES if (k in ADDITIVE and tots[b][k] + use[k] > limits[k])
+                    or (k in merged and len(merged[k]) > limits[k])]
+            if not over:
+                bins[b].append(int(i))
+                tots[b] = {k: tots[b][k] + use[k] for k in ADDITIVE}
+                sets[b] = merged
+                break
+            if reasons[b] is None:
+                reasons[b] = max(over, key=lambda k: (tots[b][k] if k in ADDITIVE else len(sets[b][k])) / limits[k])
+        else:
+            bins.append([int(i)])
+            tots.append(use)
+            sets.append(dict(p.profiles))
+            reasons.append(None)
+    if binding is not None:
+        binding[:] = [pieces[m[0]].cut_by if len(m) == 1 and pieces[m[0]].cut_by else (r or "none")
+                      for m, r in zip(bins, reasons)]
     return bins
+
+
+def binding_summary(binding: list[str]) -> str:
+    """``"52 cores; binding: input axons on 40, threshold profiles on 12"`` from per-core reasons."""
+    counts: dict[str, int] = {}
+    for r in binding:
+        counts[r] = counts.get(r, 0) + 1
+    parts = [f"{k.replace('_', ' ')} on {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+             if k != "none"]
+    if counts.get("none"):
+        parts.append(f"not full on {counts['none']}")
+    return f"{len(binding)} core{'s' if len(binding) != 1 else ''}; binding: " + ", ".join(parts)

@@ -244,16 +244,18 @@ class FixedRun:
     plastic_target: np.ndarray | None = None
 
 
-def fixed_run(net: Network, steps: int, x: np.ndarray, seed: int = 0, placement: str = "sequential") -> FixedRun:
-    """Compile ``net`` and run the emulator on ``x`` (see :class:`FixedRun`)."""
+def fixed_run(net: Network, steps: int, x: np.ndarray, seed: int = 0, placement: str = "sequential",
+              **options) -> FixedRun:
+    """Compile ``net`` (``options``: more :func:`compiler.compile` arguments, e.g. ``packing``) and run the
+    emulator on ``x`` (see :class:`FixedRun`)."""
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", QuantizationWarning)
-        image, crep = compile(net, placement=placement)
+        image, crep = compile(net, placement=placement, **options)
     t1 = time.perf_counter()
     emu = Emulator(image, seed=seed, probes=["spikes", "v", "w"])
     emu.run(steps, x)
-    scale = np.concatenate([np.full(size, crep.scales[name]) for name, (_, size) in crep.compartments.items()])
+    scale = crep.scale_array()
     msgs = [str(w.message) for w in caught if issubclass(w.category, QuantizationWarning)]
     run = FixedRun(crep, emu.data["spikes"], emu.data["v"].astype(np.float64) / scale, emu.wraps, msgs,
                    {"compile": t1 - t0, "emulator": time.perf_counter() - t1})

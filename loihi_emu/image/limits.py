@@ -23,6 +23,26 @@ from loihi_emu.hw import HardwareSpec
 from loihi_emu.image.core import TRACES, Core, Image
 
 
+def core_limits(spec: HardwareSpec) -> dict[str, int]:
+    """Resource name -> the spec's per-core limit for it (counts; bits for synapse memory).
+
+    The one resource table: the compiler's partitioner packs against it and
+    :func:`validate` checks images against it.
+    """
+    return {
+        "compartments": spec.compartments_per_core,
+        "input_axons": spec.input_axons_per_core,
+        "output_axons": spec.output_axons_per_core,
+        "synapse_memory_bits": spec.synapse_memory_bits,
+        "compartment_profiles": spec.max_compartment_profiles,
+        "threshold_profiles": spec.max_threshold_profiles,
+        "synapse_formats": spec.max_synapse_formats,
+        "vminmax_profiles": spec.max_vminmax_profiles,
+        "learning_profiles": spec.max_learning_profiles,
+        "trace_profiles": spec.max_trace_profiles,
+    }
+
+
 @dataclass(frozen=True)
 class CoreUsage:
     """What one core uses of each limited resource (counts, or bits for memory)."""
@@ -42,19 +62,17 @@ class CoreUsage:
     trace_profiles: int = 0
 
     def limits(self, spec: HardwareSpec) -> dict[str, int]:
-        """Resource name -> the spec's limit for it."""
-        return {
-            "compartments": spec.compartments_per_core,
-            "input_axons": spec.input_axons_per_core,
-            "output_axons": spec.output_axons_per_core,
-            "synapse_memory_bits": spec.synapse_memory_bits,
-            "compartment_profiles": spec.max_compartment_profiles,
-            "threshold_profiles": spec.max_threshold_profiles,
-            "synapse_formats": spec.max_synapse_formats,
-            "vminmax_profiles": spec.max_vminmax_profiles,
-            "learning_profiles": spec.max_learning_profiles,
-            "trace_profiles": spec.max_trace_profiles,
-        }
+        """Resource name -> the spec's limit for it (:func:`core_limits`)."""
+        return core_limits(spec)
+
+    def utilisation(self, spec: HardwareSpec) -> dict[str, float]:
+        """Resource name -> use / limit (0..1 on a valid core)."""
+        return {k: getattr(self, k) / v for k, v in core_limits(spec).items()}
+
+    def fullest(self, spec: HardwareSpec) -> str:
+        """The resource this core uses the largest fraction of (first in table order on ties)."""
+        u = self.utilisation(spec)
+        return max(u, key=u.get)
 
 
 PROFILE_RESOURCES = (
@@ -143,7 +161,7 @@ def validate(image: Image, spec: HardwareSpec | None = None, *, profiles: bool =
     out = []
     for core in image.cores:
         use = core_usage(core, spec)
-        for name, limit in use.limits(spec).items():
+        for name, limit in core_limits(spec).items():
             if not profiles and name in PROFILE_RESOURCES:
                 continue
             value = getattr(use, name)
