@@ -164,7 +164,9 @@ def compile(
     image = lower(net, q, syn, core_of, spec)
     del syn
     scales = {p.name: p.v_scale for p in q.populations}
-    image = image.with_parts(net.input_program(), population_map(net, scales, image))
+    per_cx = np.concatenate([p.compartment_scales() for p in q.populations]) if q.populations else np.zeros(0)
+    uniform = all(np.all(p.compartment_scales() == p.v_scale) for p in q.populations)
+    image = image.with_parts(net.input_program(), population_map(net, scales, image, None if uniform else per_cx))
     lap("lower")
     usage = validate(image, spec)
     routes = route_stats(image, crossings)
@@ -180,6 +182,6 @@ def compile(
                  for pw in q.projections},
         compartments=net.compartment_ranges(), input_axons=net.input_axons(), learning=learning,
         seconds=time.perf_counter() - t0, timings=timings, packing=packing, binding=binding, dense=summary,
-        compartment_scales=np.concatenate([p.compartment_scales() for p in q.populations]), traffic=traffic,
+        compartment_scales=per_cx, traffic=traffic,
     )
     return image, report

@@ -79,7 +79,10 @@ class PopulationMap:
 
     plastic_source / plastic_target: int64 [P] in the emulator's stable
     plastic-synapse order: source (input ``a``, or ``n_inputs + g``; -1 for a
-    row no route reaches) and target global compartment.
+    row no route reaches) and target global compartment. compartment_scale:
+    float64 [n_compartments] register units per model unit of every
+    compartment (for v, u, bias and its incoming weights), when a population's
+    compartments do not share one scale (dense packing); None otherwise.
     """
 
     populations: tuple[PopulationEntry, ...]
@@ -87,6 +90,7 @@ class PopulationMap:
     n_inputs: int
     plastic_source: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     plastic_target: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    compartment_scale: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         pops = tuple(self.populations)
@@ -113,6 +117,12 @@ class PopulationMap:
         tgt = np.ascontiguousarray(np.asarray(self.plastic_target, np.int64))
         if src.ndim != 1 or src.shape != tgt.shape or (tgt.size and (tgt.min() < 0 or tgt.max() >= self.n_compartments)):
             raise ImageFileError("population map: plastic_source/plastic_target must be equal-length index arrays")
+        if self.compartment_scale is not None:
+            cs = np.ascontiguousarray(np.asarray(self.compartment_scale, np.float64))
+            if cs.shape != (self.n_compartments,) or not (np.isfinite(cs).all() and (cs > 0).all()):
+                raise ImageFileError(f"population map: compartment_scale must be {self.n_compartments} positive "
+                                     "finite scales")
+            object.__setattr__(self, "compartment_scale", cs)
         object.__setattr__(self, "populations", pops)
         object.__setattr__(self, "plastic_source", src)
         object.__setattr__(self, "plastic_target", tgt)
@@ -147,6 +157,8 @@ class PopulationMap:
             key = "weight"
         else:
             key = quantity
+        if self.compartment_scale is not None:
+            return self.compartment_scale[index]
         table = np.array([p.scales[key] for p in self._comp], np.float64)  # type: ignore[attr-defined]
         return table[self.owner(index)] if index.size else np.zeros(0)
 
@@ -188,7 +200,10 @@ class PopulationMap:
         """(JSON-able dict, arrays): what a file layout stores."""
         doc = {"format": FORMAT, "n_compartments": self.n_compartments, "n_inputs": self.n_inputs,
                "populations": [p.to_dict() for p in self.populations]}
-        return doc, {"plastic_source": self.plastic_source, "plastic_target": self.plastic_target}
+        arrays = {"plastic_source": self.plastic_source, "plastic_target": self.plastic_target}
+        if self.compartment_scale is not None:
+            arrays["compartment_scale"] = self.compartment_scale
+        return doc, arrays
 
     @classmethod
     def from_arrays(cls, doc: dict, arrays: Mapping[str, np.ndarray]) -> PopulationMap:
@@ -211,10 +226,13 @@ class PopulationMap:
         n, n_in = doc.get("n_compartments"), doc.get("n_inputs")
         if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in (n, n_in)):
             raise ImageFileError("population map: n_compartments and n_inputs must be integers >= 0")
-        return cls(tuple(pops), n, n_in, arrays["plastic_source"], arrays["plastic_target"])
+        cs = arrays.get("compartment_scale")
+        if cs is not None and np.asarray(cs).dtype.kind != "f":
+            raise ImageFileError("population map: array 'compartment_scale' is not floating point")
+        return cls(tuple(pops), n, n_in, arrays["plastic_source"], arrays["plastic_target"], cs)
 
     def equals(self, other: PopulationMap | None) -> bool:
         if other is None:
             return False
         a, b = self.to_arrays(), other.to_arrays()
-        return a[0] == b[0] and all(np.array_equal(a[1][k], b[1][k]) for k in a[1])
+        return a[0] == b[0] and set(a[1]) == set(b[1]) and all(np.array_equal(a[1][k], b[1][k]) for k in a[1])
