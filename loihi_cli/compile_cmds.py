@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from loihi_cli.safety import check_outputs, positive
 from loihi_emu import load, save
 from loihi_emu.image.limits import usage
 
@@ -13,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("network", help="network file (.json, see docs/network-format.md)")
     p.add_argument("-o", "--output", required=True, help="board image to write (.npz)")
     p.add_argument("--placement", default="sequential", help="placement strategy (sequential, bisection)")
-    p.add_argument("--chips", type=int, default=None, help="system size in chips (default: as many as needed)")
+    p.add_argument("--chips", type=positive, default=None, help="system size in chips (default: as many as needed)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_compile)
 
@@ -24,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from compiler import compile
+    from compiler.network.netfile import side_file
 
+    check_outputs([("output", args.output)], [args.network, side_file(args.network)])
     image, report = compile(args.network, placement=args.placement, n_chips=args.chips)
     save(image, args.output)
     print(report.to_json() if args.json else report.to_text())

@@ -8,8 +8,17 @@ import time
 
 import numpy as np
 
+from loihi_cli.safety import (
+    check_dense_inputs,
+    check_outputs,
+    guarded_run,
+    non_negative,
+    positive,
+    read_inputs,
+    write_npz,
+)
 from loihi_emu import Emulator, load
-from loihi_emu.errors import ImageFileError, InputError, LoihiError
+from loihi_emu.errors import LoihiError, UsageError
 from loihi_emu.runtime.probes import QUANTITIES
 
 
@@ -21,16 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("run", help="run a saved board image and save the probes")
     p.add_argument("image", help="board image (.npz, from `compile` or loihi_emu.save)")
-    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--steps", type=non_negative, required=True, help="run until this step (absolute)")
     p.add_argument("--inputs", help=".npz with 'spikes' [steps, n_axons] uint8 or 'pairs' [k, 2] (step, axon)")
+    p.add_argument("--checkpoint-every", type=positive, metavar="N", help="write a checkpoint every N steps")
+    p.add_argument("--checkpoint", metavar="STATE.npz", help="checkpoint file (default: OUTPUT.state.npz)")
+    p.add_argument("--resume", metavar="STATE.npz", help="continue from a checkpoint of the same image and probes")
     p.add_argument("--probe", default="spikes", help="comma-separated: " + ",".join(QUANTITIES))
     p.add_argument("-o", "--output", required=True, help="output .npz for the probed arrays")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="compile and run the embedded default network")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=non_negative, default=1000)
+    p.add_argument("--seed", type=non_negative, default=0)
     p.add_argument("--plot", metavar="OUT.png", help="write a raster plot (needs the 'plot' extra)")
     p.set_defaults(func=cmd_demo)
 
@@ -44,7 +56,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
             vec = load_vector(path)
             mismatch = check_vector(vec, backend=args.backend)
             name = vec.name
-        except (LoihiError, FileNotFoundError) as exc:
+        except (LoihiError, OSError) as exc:
             print(f"FAIL {path.name}: {type(exc).__name__}: {exc}")
             failed += 1
             continue
@@ -58,35 +70,33 @@ def cmd_conform(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _read_inputs(path: str, steps: int) -> np.ndarray:
-    try:
-        files = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ImageFileError(f"{path}: not a readable .npz file ({exc})") from None
-    with files:
-        if "spikes" in files.files:
-            return files["spikes"].astype(np.uint8)
-        if "pairs" in files.files:
-            return files["pairs"]
-    raise InputError(f"{path}: expected an array named 'spikes' [steps, n_axons] or 'pairs' [k, 2]")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    ckpt = args.checkpoint or (f"{args.output}.state.npz" if args.checkpoint_every else None)
+    check_outputs([("output", args.output), ("checkpoint", ckpt)], [args.image, args.inputs, args.resume])
     image = load(args.image)
     probes = [q.strip() for q in args.probe.split(",") if q.strip()]
-    inputs = _read_inputs(args.inputs, args.steps) if args.inputs else None
+    inputs = read_inputs(args.inputs) if args.inputs else None
+    check_dense_inputs(inputs, args.steps, image.n_inputs)
     emu = Emulator(image, probes=probes)
+    if args.resume:
+        emu.load_state(args.resume)
+        if emu.t > args.steps:
+            raise UsageError(f"--resume {args.resume}: the checkpoint is at step {emu.t}, past --steps {args.steps}")
     t0 = time.perf_counter()
-    emu.run(args.steps, inputs, progress=not args.quiet and args.steps >= 100)
+    done = guarded_run(emu, args.steps, inputs, not args.quiet and args.steps >= 100, args.checkpoint_every, ckpt)
     dt = time.perf_counter() - t0
     out = {k: emu.data[k] for k in emu.data}
-    np.savez(args.output, **out)
+    if not done:
+        out.update(partial=np.array(True), steps_done=np.array(emu.t, np.int64))
+    write_npz(args.output, out)
+    what = "ran" if done else f"interrupted: ran {emu.t} of"
     print(
-        f"ran {args.steps} steps of {emu.n_compartments} compartments in {dt:.2f} s; "
+        f"{what} {args.steps} steps of {emu.n_compartments} compartments in {dt:.2f} s; "
         f"{int(emu.spike_counts.sum())} spikes, {emu.synaptic_events} synaptic events; "
         f"wraps {emu.wraps}; wrote {', '.join(out)} to {args.output}"
+        + ("" if done else " (marked partial)") + (f"; checkpoint {ckpt}" if ckpt else "")
     )
-    return 0
+    return 0 if done else 130
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

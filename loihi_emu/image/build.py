@@ -32,6 +32,8 @@ from loihi_emu.image.core import (
 )
 from loihi_emu.image.profiles import LearningProfile, learning_table
 
+MAX_GLOBAL_CORES = 1 << 24
+"""Largest global core number + 1 that ``core_of`` may use."""
 COMPARTMENT_FIELDS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract", "vmin", "vmax")
 
 
@@ -122,10 +124,28 @@ def build_image(
         (default) for a non-plastic one. A plastic synapse's weight bits set
         its learning step P; its effective weight keeps every mantissa bit.
     """
-    core_of = np.asarray(core_of).astype(np.int64)
+    if not isinstance(compartments, Mapping):
+        raise ImageError(f"compartments must map register names to arrays, got {type(compartments).__name__}")
+    keys = set(compartments)
+    if keys != set(COMPARTMENT_FIELDS):
+        unknown, missing = sorted(map(str, keys - set(COMPARTMENT_FIELDS))), sorted(set(COMPARTMENT_FIELDS) - keys)
+        raise ImageError(f"compartment registers: unknown {unknown}, missing {missing}; "
+                         f"expected exactly {list(COMPARTMENT_FIELDS)}")
+    if isinstance(n_in, bool) or not isinstance(n_in, (int, np.integer)) or n_in < 0:
+        raise ImageError(f"n_in = {n_in!r} must be a whole number >= 0")
+    n_in = int(n_in)
+    core_of = np.asarray(core_of)
+    if core_of.ndim != 1 or (core_of.size and core_of.dtype.kind not in "iu"):
+        raise ImageError(f"core_of: expected 1-D integer core numbers, got {core_of.dtype} {core_of.shape}")
+    core_of = core_of.astype(np.int64)
     n = core_of.size
+    if n and core_of.max() >= MAX_GLOBAL_CORES:
+        raise ImageError(f"core_of[{int(np.argmax(core_of))}] = {int(core_of.max())} is outside 0..{MAX_GLOBAL_CORES - 1}")
     regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
-    syn_pre = np.asarray(syn_pre).astype(np.int64, copy=False)
+    syn_pre = np.asarray(syn_pre)
+    if syn_pre.ndim != 1 or (syn_pre.size and syn_pre.dtype.kind not in "iu"):
+        raise ImageError(f"syn_pre: expected 1-D integer sources, got {syn_pre.dtype} {syn_pre.shape}")
+    syn_pre = syn_pre.astype(np.int64, copy=False)
     m = syn_pre.size
     n_prof = len(learning_profiles)
     post = _int_array("syn_post", syn_post, m)

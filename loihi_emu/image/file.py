@@ -19,20 +19,26 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-from typing import Any
 
 import numpy as np
 
 from loihi_emu.errors import ImageError, ImageFileError
 from loihi_emu.hw import SPECS
 from loihi_emu.image.core import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
+from loihi_emu.image.npzread import NpzFile
+from loihi_emu.safefile import atomic_write
 
 FORMAT = "loihi-image/1"
+MAX_HEADER_CHARS = 1 << 26
+MAX_CHIPS = 1 << 16
+"""Chip ids a header may name: 0..MAX_CHIPS - 1."""
 
 
 def save(image: Image, path: str | os.PathLike) -> None:
-    """Write ``image`` to ``path`` (an ``.npz``; no pickled objects)."""
+    """Write ``image`` to ``path`` (an ``.npz``; no pickled objects), atomically: a failure leaves any
+    existing file at ``path`` as it was. The name written is ``path`` exactly (no suffix is added)."""
+    if not isinstance(image, Image):
+        raise ImageError(f"save: expected an Image, got {type(image).__name__}")
     header = {
         "format": FORMAT,
         "spec": image.spec.name,
@@ -45,59 +51,54 @@ def save(image: Image, path: str | os.PathLike) -> None:
                 arrays[f"core{i}.{tname}.{fname}"] = arr
     for fname, arr in image.inputs.arrays().items():
         arrays[f"inputs.{fname}"] = arr
-    with open(path, "wb") as fh:
+    with atomic_write(path, "board image") as fh:
         np.savez(fh, **arrays)
 
 
-def _read_member(files: Any, key: str, dtype: np.dtype, path: str) -> np.ndarray:
-    if key not in files.files:
-        raise ImageFileError(f"{path}: member '{key}' is missing")
-    try:
-        arr = files[key]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ImageFileError(f"{path}: member '{key}' is unreadable ({exc})") from None
-    if arr.dtype != dtype or arr.ndim != 1:
-        raise ImageFileError(f"{path}: member '{key}' has dtype {arr.dtype} and shape {arr.shape}, expected 1-D {dtype}")
-    return arr
+def _read_member(files: NpzFile, key: str, dtype: np.dtype, path: str) -> np.ndarray:
+    return files.read(key, dtype=dtype, ndim=1)
 
 
-def _parse_header(files: Any, path: str) -> dict:
+def _parse_header(files: NpzFile, path: str) -> dict:
     if "header" not in files.files:
         raise ImageFileError(f"{path}: not a board image (no 'header' member)")
     try:
-        raw = files["header"]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ImageFileError(f"{path}: header is unreadable ({exc})") from None
-    if raw.dtype.kind != "U" or raw.ndim != 0:
-        raise ImageFileError(f"{path}: header must be a JSON string")
+        shape, dtype, _ = files.header("header")
+        if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_HEADER_CHARS:
+            raise ImageFileError(f"{path}: header must be a JSON string of at most {MAX_HEADER_CHARS} characters")
+        raw = files.read("header")
+    except ImageFileError as exc:
+        msg = str(exc).removeprefix(f"{path}: ")
+        raise ImageFileError(f"{path}: header is unreadable ({msg})") from None
     try:
         header = json.loads(str(raw))
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ImageFileError(f"{path}: header is not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ImageFileError(f"{path}: header format is {header.get('format') if isinstance(header, dict) else None!r}, expected {FORMAT!r}")
-    if header.get("spec") not in SPECS:
+    if not isinstance(header.get("spec"), str) or header["spec"] not in SPECS:
         raise ImageFileError(f"{path}: unknown hardware spec {header.get('spec')!r}; known: {sorted(SPECS)}")
     cores = header.get("cores")
     if not isinstance(cores, list) or not all(
         isinstance(a, list) and len(a) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in a) for a in cores
     ):
         raise ImageFileError(f"{path}: header 'cores' must be a list of [chip, core] integer pairs")
+    cpc = SPECS[header["spec"]].cores_per_chip
+    seen = set()
+    for chip, index in cores:
+        if not (0 <= chip < MAX_CHIPS and 0 <= index < cpc):
+            raise ImageFileError(f"{path}: header core [{chip}, {index}] is outside chips 0..{MAX_CHIPS - 1}, "
+                                 f"cores 0..{cpc - 1}")
+        if (chip, index) in seen:
+            raise ImageFileError(f"{path}: header lists core [{chip}, {index}] twice")
+        seen.add((chip, index))
     return header
 
 
 def load(path: str | os.PathLike) -> Image:
     """Read a board image written by :func:`save`. Never unpickles anything."""
     label = os.fspath(path)
-    try:
-        files = np.load(label, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ImageFileError(f"{label}: not a readable .npz file ({exc})") from None
-    if not hasattr(files, "files"):
-        raise ImageFileError(f"{label}: holds a single array, not a board image")
-    with files:
+    with NpzFile(label, ImageFileError, "board image") as files:
         header = _parse_header(files, label)
         spec = SPECS[header["spec"]]
         cores = []
