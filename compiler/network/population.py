@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compiler.errors import LearningError, LearningRuleError, ParameterError, ShapeError
-from compiler.network.encoders import Encoder, stable_id
+from compiler.network.encoders import ENCODERS, Encoder, check_steps, stable_id
+from loihi_emu.errors import SizeError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.profiles import LearningProfile
+from loihi_emu.sizes import check_alloc
 from microcode import Program, RuleError, assemble, parse
 
 SIGN_MODE_NAMES = ("mixed", "excitatory", "inhibitory")
@@ -30,9 +32,13 @@ TRACE_NAMES = ("x1", "x2", "y1", "y2", "y3")  # the order of loihi_emu.image.cor
 
 def per_compartment(owner: str, name: str, value, size: int, *, integer: bool = False) -> np.ndarray:
     """Broadcast a scalar or check a [size] array; reject NaN (inf is left to the caller)."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise ParameterError(f"{owner}: {name} must be numeric, got {arr.dtype}")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"{owner}: {name} is not an array of numbers ({exc})") from None
+    if arr.dtype.kind not in "iuf":
+        raise ParameterError(f"{owner}: {name} must be numeric, got {arr.dtype}"
+                             + (" (true/false is not a number)" if arr.dtype.kind == "b" else ""))
     if arr.ndim == 0:
         arr = np.full(size, arr)
     if arr.shape != (size,):
@@ -61,10 +67,45 @@ def _check_name(kind: str, name) -> str:
     return name
 
 
+MAX_SIZE = 2**31 - 1
+"""Largest population (compartment indices are int32)."""
+BYTES_PER_COMPARTMENT = 128
+"""What the compiler keeps per compartment (parameter arrays and their quantized registers), bytes."""
+
+
 def _check_size(owner: str, size) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ParameterError(f"{owner}: size must be a positive integer, got {size!r}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_SIZE:
+        raise ParameterError(f"{owner}: size must be a whole number in 1..{MAX_SIZE}, got {size!r}")
+    check_alloc(f"{owner}: {int(size)} compartments", int(size), BYTES_PER_COMPARTMENT, _SizeError)
     return int(size)
+
+
+class _SizeError(SizeError, ParameterError):
+    """A population too large for the allocation limit (both a SizeError and a ParameterError)."""
+
+
+def whole_or_none(owner: str, name: str, value, lo: int, hi: int, unit: str = "") -> int | None:
+    """None, or a whole number (int, numpy integer or integral float; never a bool) in lo..hi."""
+    if value is None:
+        return None
+    ok = isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and np.isfinite(value)
+                                                 and float(value).is_integer())
+    if isinstance(value, (bool, np.bool_)) or not ok or not lo <= value <= hi:
+        raise ParameterError(f"{owner}: {name} = {value!r} must be a whole number in {lo}..{hi}{unit}")
+    return int(value)
+
+
+def real(owner: str, name: str, value) -> float:
+    """A finite or infinite real number (int or float, never a bool or a string); NaN is refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{owner}: {name} = {value!r} must be a number")
+    try:
+        v = float(value)
+    except OverflowError:
+        raise ParameterError(f"{owner}: {name} is too large") from None
+    if np.isnan(v):
+        raise ParameterError(f"{owner}: {name} is NaN")
+    return v
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,7 +174,7 @@ class Population:
                 _first_bad(w, name, arr, ~np.isfinite(arr) | (sign * arr < 0),
                            f"must be finite and {'<=' if sign < 0 else '>='} 0")
                 set_(name, arr)
-        if self.v_scale is not None and not (np.isfinite(self.v_scale) and self.v_scale > 0):
+        if self.v_scale is not None and not (np.isfinite(real(w, "v_scale", self.v_scale)) and self.v_scale > 0):
             raise ParameterError(f"{w}: v_scale = {self.v_scale} must be finite and > 0 (v units per model unit)")
 
     def params(self) -> dict:
@@ -169,12 +210,21 @@ class InputPopulation:
         if self.spikes is not None and self.encoder is not None:
             raise ParameterError(f"{self.label}: give spikes or an encoder, not both")
         size = self.size
+        if size is not None:
+            _check_size(self.label, size)
+        if self.encoder is not None and not isinstance(self.encoder, tuple(ENCODERS.values())) and not (
+                callable(getattr(self.encoder, "encode", None)) and isinstance(getattr(self.encoder, "size", None), int)):
+            raise ParameterError(f"{self.label}: encoder must be an encoder object such as RateEncoder(...), "
+                                 f"got {self.encoder!r}")
         if self.encoder is not None:
             if size is not None and size != self.encoder.size:
                 raise ShapeError(f"{self.label}: size {size} but the encoder makes {self.encoder.size} channels")
             size = self.encoder.size
         if self.spikes is not None:
-            sp = np.asarray(self.spikes)
+            try:
+                sp = np.asarray(self.spikes)
+            except (ValueError, TypeError):
+                raise ParameterError(f"{self.label}: spikes must be an array [steps, size] of 0/1") from None
             if sp.ndim != 2 or (size is not None and sp.shape[1] != size):
                 raise ShapeError(f"{self.label}: spikes have shape {sp.shape}, expected [steps, {size or 'size'}]")
             if sp.dtype.kind not in "biu" or (sp.size and (sp.min() < 0 or sp.max() > 1)):
@@ -185,6 +235,8 @@ class InputPopulation:
 
     def spikes_for(self, steps: int) -> np.ndarray:
         """Boolean spikes [steps, size] of this input."""
+        steps = check_steps(steps)
+        check_alloc(f"{self.label}: spikes of {steps} steps", steps * self.size, 9)
         if self.encoder is not None:
             return np.asarray(self.encoder.encode(steps, self.stream), bool)
         out = np.zeros((steps, self.size), bool)
@@ -361,7 +413,10 @@ class Projection:
         w, s, set_ = self.label, self.spec, lambda k, v: object.__setattr__(self, k, v)
         arrays = {}
         for name in ("pre_index", "post_index", "weight"):
-            arr = np.asarray(getattr(self, name))
+            try:
+                arr = np.asarray(getattr(self, name))
+            except (ValueError, TypeError):
+                raise ShapeError(f"{w}: {name} is not a rectangular array of numbers") from None
             if arr.ndim != 1:
                 raise ShapeError(f"{w}: {name} must be 1-D, got shape {arr.shape}")
             arrays[name] = arr
@@ -376,25 +431,30 @@ class Projection:
             _first_bad(w, name, arr, (arr < 0) | (arr >= hi), f"is outside 0..{hi - 1}")
             set_(name, arr.astype(np.int32))
         wt = arrays["weight"]
-        if wt.size and wt.dtype.kind not in "biuf":
+        if wt.size and wt.dtype.kind not in "iuf":
             raise ParameterError(f"{w}: weight must be numeric, got {wt.dtype}")
         wt = wt.astype(np.float64)
         _first_bad(w, "weight", wt, ~np.isfinite(wt), "is not finite")
         set_("weight", wt)
-        d = np.asarray(self.delay)
+        try:
+            d = np.asarray(self.delay)
+        except (ValueError, TypeError):
+            raise ParameterError(f"{w}: delay is not a rectangular array of numbers") from None
         if d.ndim not in (0, 1) or (d.ndim == 1 and d.size != m):
             raise ShapeError(f"{w}: delay has shape {d.shape}, expected a scalar or ({m},)")
-        if d.size and (d.dtype.kind not in "biuf" or not np.all(np.isfinite(d)) or np.any(d != np.round(d))):
+        if d.size and (d.dtype.kind not in "iuf" or not np.all(np.isfinite(d)) or np.any(d != np.round(d))):
             raise ParameterError(f"{w}: delays must be whole numbers of steps")
         dd = np.atleast_1d(d)
         _first_bad(w, "delay", dd, (dd < 0) | (dd > s.max_delay), f"is outside 0..{s.max_delay} steps")
         set_("delay", int(d) if d.ndim == 0 else d.astype(np.uint8))
-        if self.sign_mode is not None and self.sign_mode not in SIGN_MODE_NAMES:
+        if self.sign_mode is not None and (not isinstance(self.sign_mode, str) or self.sign_mode not in SIGN_MODE_NAMES):
             raise ParameterError(f"{w}: sign_mode {self.sign_mode!r} is not one of {SIGN_MODE_NAMES}")
         if self.sign_mode == "excitatory":
             _first_bad(w, "weight", wt, wt < 0, "is negative in an excitatory projection")
         if self.sign_mode == "inhibitory":
             _first_bad(w, "weight", wt, wt > 0, "is positive in an inhibitory projection")
+        set_("weight_bits", whole_or_none(w, "weight_bits", self.weight_bits, 1, s.max_weight_bits, " bits"))
+        set_("weight_exp", whole_or_none(w, "weight_exp", self.weight_exp, 0, s.weight_exp_max))
         if self.weight_bits is not None:
             single = self.sign_mode in ("excitatory", "inhibitory") or (
                 self.sign_mode is None and (wt.size == 0 or (wt >= 0).all() or (wt <= 0).all())

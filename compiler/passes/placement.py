@@ -104,7 +104,14 @@ def resolve_placement(placement: str | PlacementStrategy) -> tuple[str, Placemen
 
 def check_order(order: Sequence[int], n: int, name: str) -> np.ndarray:
     """The strategy's result as an int array; it must be a permutation of 0..n-1."""
-    arr = np.asarray(list(order), dtype=np.int64) if not isinstance(order, np.ndarray) else order.astype(np.int64)
+    try:
+        arr = np.asarray(list(order)) if not isinstance(order, np.ndarray) else order
+    except (TypeError, ValueError):
+        raise PlacementError(f"placement {name!r} must return a permutation of the {n} piece indices, "
+                             f"got {type(order).__name__}") from None
+    if arr.size and arr.dtype.kind not in "iu":
+        raise PlacementError(f"placement {name!r} must return whole piece indices, got {arr.dtype}")
+    arr = arr.astype(np.int64)
     if arr.shape != (n,) or (n and not np.array_equal(np.sort(arr), np.arange(n))):
         raise PlacementError(f"placement {name!r} must return a permutation of the {n} piece indices, got {arr.size} values")
     return arr
