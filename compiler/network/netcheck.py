@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from compiler.errors import NetworkFileError
-from compiler.network.schema import TRACE_IMPULSE, TRACE_TAU, TRACES, Key, keys
+from compiler.network.schema import TRACE_IMPULSE, TRACE_TAU, TRACES, Key, _num, keys
 from loihi_emu.errors import FileAccessError
 from loihi_emu.image.npzread import NpzFile
 from loihi_emu.safefile import inside
@@ -168,10 +168,10 @@ class Checker:
         flat = arr.reshape(-1)
         if key.lo is not None:
             bad = flat <= key.lo if key.lo_open else flat < key.lo
-            self._first(bad, flat, where, f"must be {'>' if key.lo_open else '>='} {key.lo:g}")
+            self._first(bad, flat, where, f"must be {'>' if key.lo_open else '>='} {_num(key.lo)}")
         if key.hi is not None:
             bad = (flat > key.hi) & ~((flat == np.inf) & key.inf)
-            self._first(bad, flat, where, f"must be <= {key.hi:g}" + (" (or inf)" if key.inf else ""))
+            self._first(bad, flat, where, f"must be <= {_num(key.hi)}" + (" (or inf)" if key.inf else ""))
 
     def _first(self, bad, flat: np.ndarray, where: str, rule: str) -> None:
         bad = np.asarray(bad, bool)
