@@ -99,8 +99,10 @@ class StateFileError(ImageFileError):
 
 
 def _human(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(n) < 1024 or unit == "PiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} bytes"  # pragma: no cover
+    """``8000 bytes (7.8 KiB)``: the exact count, and a readable one when it is large."""
+    x, unit = float(n), "bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        x /= 1024
+        if abs(x) < 1024:
+            break
+    return f"{n} bytes" if abs(n) < 1024 else f"{n} bytes ({x:.1f} {unit})"
