@@ -100,9 +100,7 @@ class StateFileError(ImageFileError):
 
 def _human(n: int) -> str:
     """``8000 bytes (7.8 KiB)``: the exact count, and a readable one when it is large."""
-    x, unit = float(n), "bytes"
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        x /= 1024
-        if abs(x) < 1024:
-            break
-    return f"{n} bytes" if abs(n) < 1024 else f"{n} bytes ({x:.1f} {unit})"
+    x, k = float(n), 0
+    while abs(x) >= 1024 and k < 6:
+        x, k = x / 1024, k + 1
+    return f"{n} bytes" if k == 0 else f"{n} bytes ({x:.1f} {'KMGTPE'[k - 1]}iB)"
