@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loihi_emu.errors import ImageError, ImageFileError
+from loihi_emu.errors import ImageError, ImageFileError, MissingFileError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.build import build_image
 from loihi_emu.image.core import SIGN_MIXED, TRACES, Image
@@ -323,5 +323,5 @@ def find_vectors(paths: list[str | os.PathLike]) -> list[Path]:
         elif p.exists():
             out.append(p)
         else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
+            raise MissingFileError(f"{p}: no such file or folder")
     return out
