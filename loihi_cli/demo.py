@@ -8,6 +8,7 @@ from typing import TextIO
 import numpy as np
 
 from loihi_emu import Emulator
+from loihi_emu.safefile import atomic_write
 
 
 def run_demo(steps: int, seed: int, plot: str | None, out: TextIO) -> int:
@@ -62,5 +63,6 @@ def write_raster(events: np.ndarray, n: int, steps: int, path: str) -> None:
     ax.set_xlabel("step")
     ax.set_ylabel("compartment (global index)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_write(path, "plot") as fh:
+        fig.savefig(fh, dpi=120, format="png")
     plt.close(fig)

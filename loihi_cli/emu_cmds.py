@@ -102,4 +102,5 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from loihi_cli.demo import run_demo
 
+    check_outputs([("plot", args.plot)], [])
     return run_demo(args.steps, args.seed, args.plot, out=sys.stdout)

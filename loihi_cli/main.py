@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             return rc
     except SystemExit as exc:  # --help, or a command that exits on purpose
+        if isinstance(exc.code, str):
+            print(f"loihi-emu {command or '?'}: {one_line(exc.code)}", file=sys.stderr)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
     except BrokenPipeError:
         _quiet_stdout()

@@ -68,6 +68,12 @@ NETWORK_CASES = [
     (lambda n: n.input_array(3, spikes={"in": np.full((3, 3), 0.5)}), ParameterError, "0/1"),
     (lambda n: n.input_array(3, spikes=[1]), ParameterError, "spikes must map"),
     (lambda n: n.input_spikes(-1), EncoderError, "steps"),
+    (lambda n: n.connect("in", "a", np.ones((3, 4)), learning_rule="dw = 2^-2*x1*y0",
+                         traces={"x1": (float("nan"), 2)}), ParameterError, "trace x1 impulse = nan"),
+    (lambda n: n.connect("in", "a", np.ones((3, 4)), learning_rule="dw = 2^-2*x1*y0",
+                         traces={"x1": (1, float("inf"))}), ParameterError, "trace x1 tau = inf"),
+    (lambda n: n.connect("in", "a", np.ones((3, 4)), learning_rule="dw = 2^-2*x1*y0", traces={"x1": (1, 2)},
+                         w_max=float("nan")), ParameterError, "w_max"),
 ]
 
 

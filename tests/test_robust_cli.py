@@ -46,6 +46,8 @@ def one_error_line(capsys, command):
     (["run", "{d}/b.npz", "--steps", "1000000000000", "-o", "{d}/o.npz"], "run", "SizeError"),
     (["run", "{d}/b.npz", "--steps", "3", "-o", "{d}/o.npz", "--probe", "vv"], "run", "ProbeError"),
     (["run", "{d}/b.npz", "--steps", "3", "-o", "{d}/o.npz", "--resume", "{d}/in.npz"], "run", "StateFileError"),
+    (["demo", "--steps", "3", "--plot", "{d}/nofolder/r.png"], "demo", "does not exist"),
+    (["info", "/dev/zero"], "info", "not a regular file"),
 ])
 def test_errors_are_one_line_with_exit_1(board, capsys, argv, command, fragment):
     argv = [a.format(d=board) for a in argv]

@@ -384,8 +384,8 @@ class Projection:
             for what, v, hi, unit in (("impulse", imp, s.trace_impulse_max, ""),
                                       ("tau", tau, s.trace_tau_max, " steps")):
                 lo = 0 if what == "impulse" else 1
-                if isinstance(v, bool) or not isinstance(v, (int, np.integer, float, np.floating)) or v != int(v) \
-                        or not lo <= v <= hi:
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)) \
+                        or not np.isfinite(v) or v != int(v) or not lo <= v <= hi:
                     raise LearningError(f"{w}: trace {name} {what} = {v!r} is outside {lo}..{hi}{unit}"
                                         + (" (leave the trace out to switch it off)" if what == "tau" else ""))
             norm[name] = (int(imp), int(tau))
