@@ -164,6 +164,7 @@ def write(tmp_path, doc, name="net.json") -> Path:
     ('{"format": "loihi-net/1", "name": ' + "9" * 5000 + "}", "not valid JSON"),
     ("{", "not valid JSON"),
     ("", "not valid JSON"),
+    ('{"format": "loihi-net/1", "name": "a", "name": "b"}', "key 'name' is given twice"),
 ])
 def test_hostile_json_text(tmp_path, text, fragment):
     p = tmp_path / "net.json"

@@ -193,6 +193,16 @@ def network_from_dict(doc: dict, base: Path | None = None, label: str = "network
         arrays.close()
 
 
+def _no_duplicates(pairs: list) -> dict:
+    """A JSON object; a key given twice is an error (json would keep the last one silently)."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"key {k!r} is given twice in one object")
+        out[k] = v
+    return out
+
+
 def side_file(path: str | os.PathLike) -> Path | None:
     """The side ``.npz`` a network file names (its ``arrays``), or None; never raises (load reports errors)."""
     try:
@@ -211,7 +221,7 @@ def load_network(path: str | os.PathLike, allow_outside: bool = False) -> Networ
     except FileAccessError as exc:
         raise NetworkFileError(f"{path}: cannot be read ({str(exc).removeprefix(f'network file {path}: ')})") from None
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except UnicodeDecodeError as exc:
         raise NetworkFileError(f"{path}: not UTF-8 text ({exc})") from None
     except RecursionError:
