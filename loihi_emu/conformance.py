@@ -34,6 +34,7 @@ from loihi_emu.image.npzread import NpzFile
 from loihi_emu.image.profiles import LearningProfile
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.runtime.emulator import Emulator
+from loihi_emu.safefile import fspath
 from microcode import format_program
 from microcode.ir import Factor, Product, Program, Rule
 
@@ -87,6 +88,8 @@ class Mismatch:
 
 
 MAX_META_CHARS = 1 << 24
+MAX_STEPS = 1_000_000
+"""Most steps a vector may ask for (a test case, not a long run)."""
 DERIVED = ("decay_u", "vth", "bias", "syn_w")
 """Members a vector may also hold that follow from its registers; when present they must agree."""
 
@@ -148,11 +151,13 @@ def _check_derived(path: str, a: dict[str, np.ndarray]) -> None:
 
 def load_vector(path: str | os.PathLike, spec: HardwareSpec = LOIHI1) -> Vector:
     """Read one ``loihi-vec/1`` case into a board image and its inputs."""
-    path = os.fspath(path)
+    path = fspath(path, "vector")
     meta, a = _read(path)
     n = a["decay_u_reg"].size
     in_spikes = a["in_spikes"]
     steps, n_in = in_spikes.shape
+    if steps > MAX_STEPS:
+        raise ImageFileError(f"{path}: 'in_spikes' has {steps} steps; a vector may have at most {MAX_STEPS}")
     core = a.get("core", np.zeros(n, np.int64))
     if core.shape != (n,):
         raise ImageFileError(f"{path}: 'core' has shape {core.shape}, expected ({n},)")
@@ -317,7 +322,7 @@ def first_mismatch(expected: dict[str, np.ndarray], got: dict[str, np.ndarray]) 
 def find_vectors(paths: list[str | os.PathLike]) -> list[Path]:
     """Expand files and folders (recursively, ``*.npz``) into a sorted list of files."""
     out: list[Path] = []
-    for p in map(Path, paths):
+    for p in (Path(fspath(q, "vector")) for q in paths):
         if p.is_dir():
             out.extend(sorted(p.rglob("*.npz")))
         elif p.exists():

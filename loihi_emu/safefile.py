@@ -22,10 +22,23 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from loihi_emu.errors import FileAccessError, MissingFileError, UnsafePathError
+from loihi_emu.errors import FileAccessError, MissingFileError, UnsafePathError, UsageError
 
 MAX_TEXT_BYTES = 256 << 20
 """Largest text file (network JSON) read into memory: 256 MiB (large arrays belong in the side .npz)."""
+
+
+def fspath(path, what: str = "file") -> str:
+    """``path`` as a string; anything that is not a usable path (a number, a NUL byte) is a UsageError."""
+    try:
+        label = os.fspath(path)
+    except TypeError:
+        raise UsageError(f"{what}: expected a file path, got {type(path).__name__} {path!r}"[:200]) from None
+    if isinstance(label, bytes):
+        label = os.fsdecode(label)
+    if "\0" in label:
+        raise UsageError(f"{what}: the path {label!r} contains a NUL character")
+    return label
 
 
 def _os_error(path: str, what: str, exc: OSError) -> FileAccessError:
@@ -37,7 +50,7 @@ def _os_error(path: str, what: str, exc: OSError) -> FileAccessError:
 
 def open_regular(path: str | os.PathLike, what: str = "file") -> BinaryIO:
     """Open ``path`` for binary reading; it must be a regular file (symlinks to one are fine)."""
-    label = os.fspath(path)
+    label = fspath(path, what)
     try:
         fd = os.open(label, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except IsADirectoryError:
@@ -60,6 +73,7 @@ def open_regular(path: str | os.PathLike, what: str = "file") -> BinaryIO:
 
 def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_TEXT_BYTES) -> bytes:
     """The contents of a regular file of at most ``max_bytes`` bytes."""
+    path = fspath(path, what)
     with open_regular(path, what) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > max_bytes:
@@ -98,8 +112,8 @@ def check_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | N
     missing or not writable, or that names one of ``inputs`` (None entries
     are skipped).
     """
-    out = Path(path)
-    label = os.fspath(path)
+    label = fspath(path, what)
+    out = Path(label)
     if not label:
         raise UnsafePathError(f"{what}: empty path")
     folder = out.parent
@@ -112,7 +126,7 @@ def check_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | N
     if not os.access(folder, os.W_OK | os.X_OK):
         raise FileAccessError(f"{what} {label}: folder {os.fspath(folder) or '.'} is not writable")
     for src in inputs:
-        if src is not None and same_file(out, src):
+        if src is not None and same_file(out, fspath(src, "input")):
             raise UnsafePathError(f"{what} {label}: is also an input ({os.fspath(src)}); choose another name")
     return out
 

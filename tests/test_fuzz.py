@@ -27,8 +27,8 @@ from microcode.errors import RuleError
 
 TYPED = (LoihiError, RuleError)
 CASE_SECONDS = 20
-EXAMPLES = int(os.environ.get("LOIHI_FUZZ_EXAMPLES", 40))
-"""Examples per fuzz test (LOIHI_FUZZ_EXAMPLES=2000 for a long hunt; the suite keeps 40)."""
+EXAMPLES = int(os.environ.get("LOIHI_FUZZ_EXAMPLES", 100))
+"""Examples per fuzz test (LOIHI_FUZZ_EXAMPLES=2000 for a long hunt; the suite keeps 100)."""
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 VEC = Path(__file__).parent / "vectors" / "cuba" / "cuba_01_recurrent_s9001.npz"
 

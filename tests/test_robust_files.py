@@ -212,3 +212,18 @@ def test_build_image_refuses_unknown_registers_and_float_core_ids():
         build_image(regs, np.full(40, 0.5), n_in=6, **syn)
     with pytest.raises(ImageError, match="n_in"):
         build_image(regs, np.zeros(40, int), n_in=True, **syn)
+
+
+@pytest.mark.parametrize("path", [5, None, "a\0b", b"x\0"])
+def test_paths_that_are_not_paths(path):
+    from compiler.errors import NetworkFileError
+    from compiler.network.netfile import load_network
+    from loihi_emu.errors import UsageError
+
+    for reader in (load, load_vector):
+        with pytest.raises(UsageError):
+            reader(path)
+    with pytest.raises(NetworkFileError):
+        load_network(path)
+    with pytest.raises(UsageError):
+        save(small_image(), path)

@@ -28,8 +28,8 @@ from compiler.network.model import Network
 from compiler.network.netcheck import Checker, SideArrays, _jtype, _show, did_you_mean
 from compiler.network.population import Population
 from compiler.network.schema import FORMAT, INPUT_POPULATION_KEYS, NODE_PARAMS, OPTIONAL_POPULATION_KEYS, keys
-from loihi_emu.errors import FileAccessError
-from loihi_emu.safefile import atomic_write, check_output, read_bytes, same_file
+from loihi_emu.errors import FileAccessError, UsageError
+from loihi_emu.safefile import atomic_write, check_output, fspath, read_bytes, same_file
 
 MAX_FILE_BYTES = 256 << 20
 """Largest network JSON file read: 256 MiB (large arrays belong in the side .npz)."""
@@ -209,13 +209,16 @@ def side_file(path: str | os.PathLike) -> Path | None:
         doc = json.loads(read_bytes(path, "network file", MAX_FILE_BYTES).decode("utf-8"))
         name = doc.get("arrays") if isinstance(doc, dict) else None
         return Path(path).parent / name if isinstance(name, str) and name else None
-    except (OSError, ValueError, RecursionError):
+    except (OSError, ValueError, RecursionError, UsageError):
         return None
 
 
 def load_network(path: str | os.PathLike, allow_outside: bool = False) -> Network:
     """Read a ``loihi-net/1`` JSON file (and its side ``.npz``); see :func:`network_from_dict`."""
-    path = Path(path)
+    try:
+        path = Path(fspath(path, "network file"))
+    except UsageError as exc:
+        raise NetworkFileError(str(exc)) from None
     try:
         raw = read_bytes(path, "network file", MAX_FILE_BYTES)
     except FileAccessError as exc:
@@ -256,6 +259,8 @@ def save_network(net: Network, path: str | os.PathLike, inline_max: int = 16) ->
     """
     if not isinstance(net, Network):
         raise NetworkError(f"save_network: expected a Network, got {type(net).__name__}")
+    if isinstance(inline_max, bool) or not isinstance(inline_max, int) or inline_max < 0:
+        raise NetworkError(f"save_network: inline_max must be a whole number >= 0, got {inline_max!r}")
     path = check_output(path, what="network file")
     side = path.with_suffix(".npz")
     if same_file(side, path):

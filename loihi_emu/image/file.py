@@ -26,7 +26,7 @@ from loihi_emu.errors import ImageError, ImageFileError
 from loihi_emu.hw import SPECS
 from loihi_emu.image.core import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
 from loihi_emu.image.npzread import NpzFile
-from loihi_emu.safefile import atomic_write
+from loihi_emu.safefile import atomic_write, fspath
 
 FORMAT = "loihi-image/1"
 MAX_HEADER_CHARS = 1 << 26
@@ -97,7 +97,7 @@ def _parse_header(files: NpzFile, path: str) -> dict:
 
 def load(path: str | os.PathLike) -> Image:
     """Read a board image written by :func:`save`. Never unpickles anything."""
-    label = os.fspath(path)
+    label = fspath(path, "board image")
     with NpzFile(label, ImageFileError, "board image") as files:
         header = _parse_header(files, label)
         spec = SPECS[header["spec"]]

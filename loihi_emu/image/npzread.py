@@ -20,7 +20,7 @@ import numpy as np
 from numpy.lib import format as npformat
 
 from loihi_emu.errors import ImageFileError, LoihiError, SizeError
-from loihi_emu.safefile import open_regular
+from loihi_emu.safefile import fspath, open_regular
 from loihi_emu.sizes import check_alloc
 
 MAX_MEMBERS = 1 << 20
@@ -38,7 +38,7 @@ class NpzFile:
 
     def __init__(self, path: str | os.PathLike, error: type[LoihiError] = ImageFileError,
                  what: str = "file") -> None:
-        self.path, self.error, self.what = os.fspath(path), error, what
+        self.path, self.error, self.what = fspath(path, what), error, what
         self._fh = open_regular(path, what)
         try:
             self._zip = zipfile.ZipFile(self._fh)
