@@ -72,7 +72,8 @@ def cmd_conform(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     ckpt = args.checkpoint or (f"{args.output}.state.npz" if args.checkpoint_every else None)
-    check_outputs([("output", args.output), ("checkpoint", ckpt)], [args.image, args.inputs, args.resume])
+    check_outputs([("output", args.output)], [args.image, args.inputs, args.resume, ckpt])
+    check_outputs([("checkpoint", ckpt)], [args.image, args.inputs])  # may be the --resume file: read first
     image = load(args.image)
     probes = [q.strip() for q in args.probe.split(",") if q.strip()]
     inputs = read_inputs(args.inputs) if args.inputs else None

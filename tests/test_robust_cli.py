@@ -208,6 +208,10 @@ def test_checkpoint_and_resume_are_bit_identical(board, capsys, monkeypatch):
         assert sorted(a.files) == sorted(b.files)
         for k in a.files:
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert main(run_args(board, "--resume", str(ck), "--checkpoint-every", "10", "--checkpoint", str(ck),
+                         out="again.npz")) == 0  # resume and keep checkpointing into the same file
+    with np.load(board / "full.npz") as a, np.load(board / "again.npz") as b:
+        np.testing.assert_array_equal(a["v"], b["v"])
     capsys.readouterr()
     assert main(run_args(board, "--resume", str(ck), "--probe", "spikes", out="other.npz")) == 1
     assert "StateFileError" in one_error_line(capsys, "run")
