@@ -170,7 +170,12 @@ def network_from_dict(doc: dict, base: Path | None = None, label: str = "network
     base: the folder ``arrays`` is relative to. allow_outside: read a side file
     outside ``base`` (otherwise refused). Errors name the key path.
     """
-    c = Checker(label, SideArrays(None, base, label))
+    if base is not None:
+        try:
+            base = Path(fspath(base, "base folder"))
+        except UsageError as exc:
+            raise NetworkFileError(f"{label}: {exc}") from None
+    c = Checker(str(label), SideArrays(None, base, str(label)))
     if not isinstance(doc, dict):
         raise c.fail("", f"the document must be a JSON object, got {_jtype(doc)}")
     if doc.get("format") != FORMAT:
@@ -178,8 +183,8 @@ def network_from_dict(doc: dict, base: Path | None = None, label: str = "network
     top = c.section(doc, "top", "")
     if "graph" in top and ("populations" in top or "projections" in top):
         raise c.fail("", "give either 'graph' or 'populations'/'projections', not both")
-    arrays = SideArrays(top.get("arrays"), base, label, allow_outside)
-    c = Checker(label, arrays)
+    arrays = SideArrays(top.get("arrays"), base, str(label), allow_outside)
+    c = Checker(str(label), arrays)
     try:
         if "graph" in top:
             return _graph(c, doc, top.get("name"))
