@@ -104,12 +104,25 @@ def compile(
     Returns the image (already checked by :func:`loihi_emu.image.limits.validate`) and the report.
     """
     t0 = time.perf_counter()
+    if spec is not None and not isinstance(spec, HardwareSpec):
+        raise NetworkError(f"spec must be a HardwareSpec such as loihi_emu.LOIHI1, got {spec!r}")
+    if n_chips is not None and (isinstance(n_chips, bool) or not isinstance(n_chips, (int, np.integer))
+                                or n_chips < 1):
+        raise NetworkError(f"n_chips must be a positive integer, got {n_chips!r}")
+    if isinstance(warn_rel, bool) or not isinstance(warn_rel, (int, float)) or not warn_rel >= 0:
+        raise NetworkError(f"warn_rel must be a number >= 0, got {warn_rel!r}")
+    if not callable(placement) and not isinstance(placement, str):
+        raise NetworkError(f"placement must be a strategy name or a callable, got {placement!r}")
     net = as_network(network)
     spec = spec or net.spec
     if net.n_compartments == 0:
         raise NetworkError(f"network {net.name!r} has no compartments to compile")
-    if n_chips is not None and (int(n_chips) != n_chips or n_chips < 1):
-        raise NetworkError(f"n_chips must be a positive integer, got {n_chips!r}")
+    min_cores = -(-net.n_compartments // spec.compartments_per_core)  # before any per-compartment work
+    if n_chips is not None and min_cores > n_chips * spec.cores_per_chip:
+        cpc = spec.cores_per_chip
+        raise CapacityError("cores", f"a system of {n_chips} chip(s)", min_cores, n_chips * cpc,
+                            f"the network needs at least {-(-min_cores // cpc)} chips; raise n_chips or shrink "
+                            f"the network")
     name, strategy = resolve_placement(placement)
     if packing not in PACKINGS:
         raise NetworkError(f"unknown packing {packing!r}; known: {list(PACKINGS)}")

@@ -4,7 +4,7 @@
 microcode as hex words and an annotated listing (nibble offset, nibbles,
 meaning), and with ``-o`` writes the bytes (two nibbles a byte, high first).
 ``disasm FILE.bin`` prints the canonical rule text of a microcode file.
-A :class:`~microcode.errors.RuleError` prints to stderr and exits with 2.
+A :class:`~microcode.errors.RuleError` prints to stderr (with its line, column and caret) and exits with 1.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from loihi_emu.safefile import atomic_write
 from microcode import RuleError, assemble, disassemble, format_program, listing, parse
 from microcode.encoding import WORD_NIBBLES
 
 
 def _fail(command: str, message: str) -> int:
     print(f"loihi-emu {command}: {message}", file=sys.stderr)
-    return 2
+    return 1
 
 
 def cmd_asm(args: argparse.Namespace) -> int:
@@ -33,7 +34,7 @@ def cmd_asm(args: argparse.Namespace) -> int:
         code = assemble(program)
     except RuleError as err:
         print(str(err), file=sys.stderr)
-        return 2
+        return 1
     print(f"; {args.rule_file}: {len(code.nibbles)} nibbles, {len(code.words)} words")
     for line in format_program(program).splitlines():
         print(f"; {line}")
@@ -44,7 +45,8 @@ def cmd_asm(args: argparse.Namespace) -> int:
         print(line)
     if args.output:
         try:
-            Path(args.output).write_bytes(code.to_bytes())
+            with atomic_write(args.output, "microcode file") as fh:
+                fh.write(code.to_bytes())
         except OSError as exc:
             return _fail("asm", f"cannot write {args.output}: {exc}")
     return 0
@@ -60,7 +62,7 @@ def cmd_disasm(args: argparse.Namespace) -> int:
         program = disassemble(data)
     except RuleError as err:
         print(str(err), file=sys.stderr)
-        return 2
+        return 1
     sys.stdout.write(format_program(program))
     return 0
 

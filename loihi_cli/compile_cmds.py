@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from loihi_cli.nir_cmds import add_nir_options, network_arg
+from loihi_cli.safety import check_outputs, positive
 from loihi_cli.warn import cli_warnings
 from loihi_emu import load, save
 from loihi_emu.image.limits import usage
@@ -15,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("network", help="network file (.json, see docs/network-format.md, or .nir, see docs/nir.md)")
     p.add_argument("-o", "--output", required=True, help="board image to write (.npz)")
     p.add_argument("--placement", default="sequential", help="placement strategy (sequential, bisection)")
-    p.add_argument("--chips", type=int, default=None, help="system size in chips (default: as many as needed)")
+    p.add_argument("--chips", type=positive, default=None, help="system size in chips (default: as many as needed)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     add_nir_options(p)
     p.set_defaults(func=cmd_compile)
@@ -27,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from compiler import compile
+    from compiler.network.netfile import side_file
 
+    check_outputs([("output", args.output)], [args.network, side_file(args.network)])
     with cli_warnings():
         image, report = compile(network_arg(args), placement=args.placement, n_chips=args.chips)
         save(image, args.output)

@@ -9,6 +9,7 @@ import numpy as np
 
 from loihi_emu import Emulator
 from loihi_emu.plots import draw_raster, pyplot
+from loihi_emu.safefile import atomic_write
 
 
 def run_demo(steps: int, seed: int, plot: str | None, out: TextIO) -> int:
@@ -56,5 +57,6 @@ def write_raster(events: np.ndarray, n: int, steps: int, path: str,
     draw_raster(ax, events, n, steps, groups,
                 title=f"loihi-emu demo: default network, {n} compartments, {steps} steps (seed {seed})")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_write(path, "plot") as fh:
+        fig.savefig(fh, dpi=120, format="png")
     plt.close(fig)

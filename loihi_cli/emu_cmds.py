@@ -9,9 +9,17 @@ import time
 import numpy as np
 
 from loihi_cli import energy_out
+from loihi_cli.safety import (
+    check_dense_inputs,
+    check_outputs,
+    guarded_run,
+    non_negative,
+    positive,
+    read_inputs,
+)
 from loihi_cli.warn import cli_warnings
 from loihi_emu import Emulator, load
-from loihi_emu.errors import ImageFileError, InputError, LoihiError, ProbeError
+from loihi_emu.errors import InputError, LoihiError, ProbeError, UsageError
 from loihi_emu.image.digest import image_digest
 from loihi_emu.image.input_eval import program_array
 from loihi_emu.results import results_from
@@ -26,24 +34,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("run", help="run a saved board image and save the probes")
     p.add_argument("image", help="board image (.npz, from `compile` or loihi_emu.save)")
-    p.add_argument("--steps", type=int, default=None,
-                   help="steps to run (default: the length of --inputs, else of the image's input program "
-                        "when it is finite)")
-    p.add_argument("--inputs", help=".npz with 'spikes' [steps, n_axons] uint8 or 'pairs' [k, 2] (step, axon); "
+    p.add_argument("--steps", type=non_negative, default=None,
+                   help="run until this step (absolute; default: the length of --inputs, else of the image's "
+                        "input program when it is finite)")
+    p.add_argument("--inputs", help=".npz with 'spikes' [steps, n_axons] 0/1 or 'pairs' [k, 2] (step, axon); "
                                     "overrides the image's input program")
     p.add_argument("--probe", action="append", default=None, metavar="[POP:]Q,Q",
                    help="what to record, repeatable: 'exc:v,spikes' (population exc, or a slice exc[0:10]) or "
                         "'spikes,v' (all compartments); quantities: " + ",".join(QUANTITIES) + " (default: spikes)")
-    p.add_argument("--every", type=int, default=1, help="record u, v, traces and weights every k-th step (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random choice (stochastic rounding)")
+    p.add_argument("--every", type=positive, default=1, help="record u, v, traces and weights every k-th step (default 1)")
+    p.add_argument("--seed", type=non_negative, default=0, help="seed of every random choice (stochastic rounding)")
+    p.add_argument("--checkpoint-every", type=positive, metavar="N", help="write a checkpoint every N steps")
+    p.add_argument("--checkpoint", metavar="STATE.npz", help="checkpoint file (default: OUTPUT.state.npz)")
+    p.add_argument("--resume", metavar="STATE.npz", help="continue from a checkpoint of the same image and probes")
     p.add_argument("-o", "--output", required=True, help="results file to write (.npz with a JSON header)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     energy_out.add_arguments(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="compile and run the embedded default network")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=non_negative, default=1000)
+    p.add_argument("--seed", type=non_negative, default=0)
     p.add_argument("--plot", metavar="OUT.png", help="write a raster plot (needs the 'plot' extra)")
     p.set_defaults(func=cmd_demo)
 
@@ -57,7 +68,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
             vec = load_vector(path)
             mismatch = check_vector(vec, backend=args.backend)
             name = vec.name
-        except (LoihiError, FileNotFoundError) as exc:
+        except (LoihiError, OSError) as exc:
             print(f"FAIL {path.name}: {type(exc).__name__}: {exc}")
             failed += 1
             continue
@@ -69,19 +80,6 @@ def cmd_conform(args: argparse.Namespace) -> int:
             failed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
-
-
-def _read_inputs(path: str, steps: int) -> np.ndarray:
-    try:
-        files = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ImageFileError(f"{path}: not a readable .npz file ({exc})") from None
-    with files:
-        if "spikes" in files.files:
-            return files["spikes"].astype(np.uint8)
-        if "pairs" in files.files:
-            return files["pairs"]
-    raise InputError(f"{path}: expected an array named 'spikes' [steps, n_axons] or 'pairs' [k, 2]")
 
 
 def parse_probe_args(values: list[str] | None, every: int) -> tuple[list[Probe], dict[str, str | None]]:
@@ -103,42 +101,60 @@ def parse_probe_args(values: list[str] | None, every: int) -> tuple[list[Probe],
     return probes, selectors
 
 
+def _run_length(args: argparse.Namespace, image, inputs) -> int:
+    """--steps, else the length of the given inputs, else of the image's input program."""
+    if args.steps is not None:
+        return args.steps
+    if inputs is not None:
+        if inputs.dtype.kind == "b":
+            return inputs.shape[0]
+        if inputs.ndim == 2 and inputs.shape[1:] == (2,) and inputs.size:
+            return int(inputs[:, 0].max()) + 1
+    steps = image.input_program.length if image.input_program is not None else None
+    if steps is None:
+        raise InputError("give --steps: the image's input program has no finite length "
+                         "(its inputs are generators or it has none)")
+    return steps
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    ckpt = args.checkpoint or (f"{args.output}.state.npz" if args.checkpoint_every else None)
+    check_outputs([("output", args.output)], [args.image, args.inputs, args.resume, ckpt])
+    check_outputs([("checkpoint", ckpt)], [args.image, args.inputs])  # may be the --resume file: read first
     with cli_warnings():
         image = load(args.image)
-        steps = args.steps
-        inputs = _read_inputs(args.inputs, steps) if args.inputs else None
-        if steps is None and inputs is not None:  # the given inputs fix the length
-            if inputs.dtype == np.uint8 and inputs.ndim == 2:
-                steps = inputs.shape[0]
-            elif inputs.ndim == 2 and inputs.shape[1] == 2 and inputs.dtype.kind in "iu" and inputs.size:
-                steps = int(inputs[:, 0].max()) + 1
-        if steps is None:
-            steps = image.input_program.length if image.input_program is not None else None
-            if steps is None:
-                raise InputError("give --steps: the image's input program has no finite length "
-                                 "(its inputs are generators or it has none)")
-        if args.every < 1:
-            raise ProbeError(f"--every must be a positive number of steps, got {args.every}")
+        inputs = read_inputs(args.inputs) if args.inputs else None
+        steps = _run_length(args, image, inputs)
+        check_dense_inputs(inputs, steps, image.n_inputs)
         probes, selectors = parse_probe_args(args.probe, args.every)
         emu = Emulator(image, seed=args.seed, probes=energy_out.with_probes(args, probes))
+        if args.resume:
+            emu.load_state(args.resume)
+            if emu.t > steps:
+                raise UsageError(f"--resume {args.resume}: the checkpoint is at step {emu.t}, past --steps {steps}")
         t0 = time.perf_counter()
-        emu.run(steps, inputs, progress=not args.quiet and steps >= 100)
+        done = guarded_run(emu, steps, inputs, not args.quiet and steps >= 100, args.checkpoint_every, ckpt)
         dt = time.perf_counter() - t0
-        results = results_from(emu.data, image.populations, steps, args.seed, image_digest(image), selectors)
-        played = inputs if inputs is not None or image.input_program is None else program_array(image.input_program,
-                                                                                                 0, steps)
-        results.extras.update(energy_out.report(args, image, emu.data, played))
+        results = results_from(emu.data, image.populations, emu.t, args.seed, image_digest(image), selectors)
+        if done:
+            played = inputs if inputs is not None or image.input_program is None else program_array(
+                image.input_program, 0, steps)
+            results.extras.update(energy_out.report(args, image, emu.data, played))
+        else:
+            results.extras.update(partial=np.array(True), steps_done=np.array(emu.t, np.int64))
         results.save(args.output)
+    what = "ran" if done else f"interrupted: ran {emu.t} of"
     print(
-        f"ran {steps} steps of {emu.n_compartments} compartments in {dt:.2f} s; "
+        f"{what} {steps} steps of {emu.n_compartments} compartments in {dt:.2f} s; "
         f"{int(emu.spike_counts.sum())} spikes, {emu.synaptic_events} synaptic events; "
         f"wraps {emu.wraps}; wrote {', '.join(emu.data)} to {args.output}"
+        + ("" if done else " (marked partial)") + (f"; checkpoint {ckpt}" if ckpt else "")
     )
-    return 0
+    return 0 if done else 130
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from loihi_cli.demo import run_demo
 
+    check_outputs([("plot", args.plot)], [])
     return run_demo(args.steps, args.seed, args.plot, out=sys.stdout)

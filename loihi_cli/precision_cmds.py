@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 
 from loihi_cli.nir_cmds import add_nir_options, is_nir, precision_inputs
+from loihi_cli.safety import non_negative
+from loihi_emu.errors import MissingFileError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("precision", help="what fixed point costs a network: float reference vs emulator")
     p.add_argument("network", help="network file (.json, see docs/network-format.md, or .nir, see docs/nir.md)")
-    p.add_argument("--steps", type=int, default=1000, help="steps to run (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="emulator seed")
+    p.add_argument("--steps", type=non_negative, default=1000, help="steps to run (default 1000)")
+    p.add_argument("--seed", type=non_negative, default=0, help="emulator seed")
     p.add_argument("--vr-tau", type=float, default=10.0, help="van Rossum time constant in steps (default 10)")
     p.add_argument("--vp-cost", type=float, default=0.1, help="Victor-Purpura cost per step of shift (default 0.1)")
     p.add_argument("--sweep-bits", action="store_true", help="also sweep the weight bits 1..9 of every projection")
@@ -28,12 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_precision(args: argparse.Namespace) -> int:
     import json
-    import sys
     from pathlib import Path
 
     if not Path(args.network).is_file():
-        print(f"loihi-emu precision: no network file {args.network!r}", file=sys.stderr)
-        return 2
+        raise MissingFileError(f"network file {args.network}: no such file")
     from compiler.precision.compare import compare, json_safe
     from compiler.precision.sweep import sweep
 

@@ -17,7 +17,7 @@ def cli_warnings() -> Iterator[None]:
         text = str(message)
         if text not in seen:
             seen.add(text)
-            print(f"warning: {text}", file=sys.stderr)
+            print(f"warning: {text} ({category.__name__})", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always")

@@ -21,19 +21,20 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from loihi_emu.errors import ImageError, ImageFileError
+from loihi_emu.errors import ImageError, ImageFileError, MissingFileError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.build import build_image
 from loihi_emu.image.core import REGISTERS, SIGN_MIXED, TRACES, Image
+from loihi_emu.image.npzread import NpzFile
 from loihi_emu.image.profiles import LearningProfile
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.runtime.emulator import Emulator
+from loihi_emu.safefile import fspath
 from microcode.ir import Factor, Product, Program, Rule
 
 FORMAT = "loihi-vec/1"
@@ -85,50 +86,87 @@ class Mismatch:
         return f"{self.array} step {self.step} {what} {self.index}: expected {self.expected}, got {self.got}"
 
 
+MAX_META_CHARS = 1 << 24
+MAX_STEPS = 1_000_000
+"""Most steps a vector may ask for (a test case, not a long run)."""
+DERIVED = ("decay_u", "vth", "bias", "syn_w")
+"""Members a vector may also hold that follow from its registers; when present they must agree."""
+
+
 def _read(path: str) -> tuple[dict, dict[str, np.ndarray]]:
-    try:
-        files = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ImageFileError(f"{path}: not a readable .npz file ({exc})") from None
-    if not hasattr(files, "files"):
-        raise ImageFileError(f"{path}: holds a single array, not a vector")
-    with files:
+    with NpzFile(path, ImageFileError, "vector") as files:
+        if "meta" not in files:
+            raise ImageFileError(f"{path}: no 'meta' member; not a {FORMAT} file")
+        shape, dtype, _ = files.header("meta")
+        if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_META_CHARS:
+            raise ImageFileError(f"{path}: 'meta' must be a JSON string of at most {MAX_META_CHARS} characters")
         try:
-            arrays = {k: files[k] for k in files.files}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise ImageFileError(f"{path}: a member is unreadable ({exc})") from None
-    if "meta" not in arrays:
-        raise ImageFileError(f"{path}: no 'meta' member; not a {FORMAT} file")
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except json.JSONDecodeError as exc:
-        raise ImageFileError(f"{path}: meta is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ImageFileError(f"{path}: meta format is not {FORMAT!r}")
-    missing = [k for k in _REQUIRED if k not in arrays]
-    if missing:
-        raise ImageFileError(f"{path}: missing arrays {', '.join(missing)}")
-    for k in _REQUIRED:
-        want = 2 if k == "in_spikes" else 1
-        if arrays[k].ndim != want or arrays[k].dtype.kind not in "biu":
-            raise ImageFileError(f"{path}: '{k}' must be a {want}-D integer array, got {arrays[k].dtype} {arrays[k].shape}")
+            meta = json.loads(str(files.read("meta")))
+        except (ValueError, RecursionError) as exc:
+            raise ImageFileError(f"{path}: meta is not valid JSON ({exc})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ImageFileError(f"{path}: meta format is not {FORMAT!r}")
+        missing = [k for k in _REQUIRED if k not in files]
+        if missing:
+            raise ImageFileError(f"{path}: missing arrays {', '.join(missing)}")
+        arrays = {}
+        for k in files.names:
+            if k == "meta":
+                continue
+            want = 2 if k == "in_spikes" or k.startswith("out_") else 1
+            arrays[k] = files.read(k, ndim=want, kinds="biu")
+    if in_bad := np.flatnonzero((arrays["in_spikes"] < 0) | (arrays["in_spikes"] > 1)).size:
+        raise ImageFileError(f"{path}: 'in_spikes' holds {in_bad} values other than 0 and 1")
+    _check_derived(path, arrays)
     return meta, arrays
+
+
+def _check_derived(path: str, a: dict[str, np.ndarray]) -> None:
+    """A derived member (decay_u, vth, bias, syn_w) that contradicts the registers is an error, not ignored."""
+    def i64(k: str) -> np.ndarray:
+        return a[k].astype(np.int64)
+
+    try:
+        rules = {
+            "decay_u": lambda: i64("decay_u_reg") + 1,
+            "vth": lambda: i64("vth_mant") << 6,
+            "bias": lambda: i64("bias_mant") << np.clip(i64("bias_exp"), 0, 62),
+            "syn_w": lambda: shift_exponent(i64("syn_wmant"), np.clip(i64("syn_wexp"), -62, 62)) << 6,
+        }
+        for k, derive in rules.items():
+            if k not in a:
+                continue
+            want = derive()
+            if a[k].shape != want.shape:
+                raise ImageFileError(f"{path}: '{k}' has shape {a[k].shape}, expected {want.shape}")
+            bad = np.flatnonzero(i64(k) != want)
+            if bad.size:
+                i = int(bad[0])
+                raise ImageFileError(f"{path}: '{k}'[{i}] = {int(a[k][i])} contradicts the registers, "
+                                     f"which give {int(want[i])}")
+    except (ValueError, OverflowError) as exc:  # shapes that do not broadcast
+        raise ImageFileError(f"{path}: derived members do not match the registers ({exc})") from None
 
 
 def load_vector(path: str | os.PathLike, spec: HardwareSpec = LOIHI1) -> Vector:
     """Read one ``loihi-vec/1`` case into a board image and its inputs."""
-    path = os.fspath(path)
+    path = fspath(path, "vector")
     meta, a = _read(path)
     n = a["decay_u_reg"].size
     in_spikes = a["in_spikes"]
     steps, n_in = in_spikes.shape
+    if steps > MAX_STEPS:
+        raise ImageFileError(f"{path}: 'in_spikes' has {steps} steps; a vector may have at most {MAX_STEPS}")
     core = a.get("core", np.zeros(n, np.int64))
     if core.shape != (n,):
         raise ImageFileError(f"{path}: 'core' has shape {core.shape}, expected ({n},)")
     n_syn = a["syn_pre"].size
-    learn = _learning_args(path, meta, a, spec) if "syn_plastic" in a else {}
+    try:
+        learn = _learning_args(path, meta, a, spec) if "syn_plastic" in a else {}
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        if isinstance(exc, (ImageFileError, ImageError)):
+            raise
+        raise ImageFileError(f"{path}: learning metadata is malformed ({type(exc).__name__}: {exc})") from None
     syn = learn.pop("_syn", {})
     try:
         image = build_image(
@@ -284,11 +322,11 @@ def first_mismatch(expected: dict[str, np.ndarray], got: dict[str, np.ndarray]) 
 def find_vectors(paths: list[str | os.PathLike]) -> list[Path]:
     """Expand files and folders (recursively, ``*.npz``) into a sorted list of files."""
     out: list[Path] = []
-    for p in map(Path, paths):
+    for p in (Path(fspath(q, "vector")) for q in paths):
         if p.is_dir():
             out.extend(sorted(p.rglob("*.npz")))
         elif p.exists():
             out.append(p)
         else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
+            raise MissingFileError(f"{p}: no such file or folder")
     return out

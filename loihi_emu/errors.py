@@ -66,3 +66,45 @@ class WrapError(LoihiError, ArithmeticError):
             f"compartment {compartment} (global {global_index}): value {value} "
             f"does not fit {bits} magnitude bits plus sign"
         )
+
+
+class UsageError(LoihiError, ValueError):
+    """A command-line argument (or an API argument of the wrong kind) is unusable; the CLI exits with 2."""
+
+
+class SizeError(LoihiError, ValueError):
+    """An array whose size comes from a user or a file header would exceed the allocation limit.
+
+    Attributes: ``what`` (the array), ``asked`` and ``limit`` (bytes).
+    Raised before anything is allocated.
+    """
+
+    def __init__(self, what: str, asked: int, limit: int, why: str = "") -> None:
+        self.what, self.asked, self.limit = what, int(asked), int(limit)
+        super().__init__(f"{what}: needs {_human(self.asked)}; the limit is {_human(self.limit)}"
+                         + (f" ({why})" if why else ""))
+
+
+class FileAccessError(LoihiError, OSError):
+    """A file cannot be used: it is missing, not a regular file, unreadable or unwritable."""
+
+
+class MissingFileError(FileAccessError, FileNotFoundError):
+    """A file or folder the caller named does not exist."""
+
+
+class UnsafePathError(FileAccessError):
+    """A path is refused: not a regular file (FIFO, device, folder), outside its allowed folder,
+    or an output that would overwrite an input."""
+
+
+class StateFileError(ImageFileError):
+    """An emulator checkpoint (``Emulator.save_state``) is malformed or belongs to another image."""
+
+
+def _human(n: int) -> str:
+    """``8000 bytes (7.8 KiB)``: the exact count, and a readable one when it is large."""
+    x, k = float(n), 0
+    while abs(x) >= 1024 and k < 6:
+        x, k = x / 1024, k + 1
+    return f"{n} bytes" if k == 0 else f"{n} bytes ({x:.1f} {'KMGTPE'[k - 1]}iB)"

@@ -29,6 +29,8 @@ LAYERS = [
     ("loihi_emu.hw", 0),
     ("loihi_emu.errors", 0),
     ("loihi_emu.rng", 0),
+    ("loihi_emu.sizes", 0),
+    ("loihi_emu.safefile", 0),
     ("microcode", 1),
     ("loihi_emu.image", 2),
     ("loihi_emu.learning", 3),
@@ -50,7 +52,8 @@ LAYERS = [
     ("loihi_cli", 13),
 ]
 # What the compiler below its precision layer may take from the emulator: the contract.
-CONTRACT = ("loihi_emu.hw", "loihi_emu.errors", "loihi_emu.rng", "loihi_emu.image")
+CONTRACT = ("loihi_emu.hw", "loihi_emu.errors", "loihi_emu.rng", "loihi_emu.sizes", "loihi_emu.safefile",
+            "loihi_emu.image")
 
 
 def layer(module: str) -> int:

@@ -57,7 +57,7 @@ def test_run_saves_probes(tmp_path, capsys):
 
 def test_run_bad_image_is_a_clean_error(tmp_path, capsys):
     (tmp_path / "b.npz").write_bytes(b"garbage")
-    assert main(["run", str(tmp_path / "b.npz"), "--steps", "3", "-o", str(tmp_path / "o.npz")]) == 2
+    assert main(["run", str(tmp_path / "b.npz"), "--steps", "3", "-o", str(tmp_path / "o.npz")]) == 1
     assert "ImageFileError" in capsys.readouterr().err
 
 

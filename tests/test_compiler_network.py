@@ -253,5 +253,5 @@ def test_missing_or_binary_network_file_is_a_typed_error(tmp_path, capsys):
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(NetworkFileError):
         load_network(tmp_path / "bin.json")
-    assert main(["compile", str(tmp_path / "missing.json"), "-o", str(tmp_path / "b.npz")]) == 2
+    assert main(["compile", str(tmp_path / "missing.json"), "-o", str(tmp_path / "b.npz")]) == 1
     assert "NetworkFileError" in capsys.readouterr().err

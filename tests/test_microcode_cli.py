@@ -46,11 +46,11 @@ def test_disasm_prints_canonical_text(tmp_path: Path, capsys: pytest.CaptureFixt
     assert capsys.readouterr().out == "dw = 2^-2*x1*y0 - 2^-2*y1*x0\ndt = u3*(-2)\n"
 
 
-def test_asm_rule_error_goes_to_stderr_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_asm_rule_error_goes_to_stderr_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rule = tmp_path / "bad.rule"
     rule.write_text("dw = 2^-2*x1*y0\ndd = 9*x0\n", encoding="utf-8")
     out = tmp_path / "bad.bin"
-    assert cli.main(["asm", str(rule), "-o", str(out)]) == 2
+    assert cli.main(["asm", str(rule), "-o", str(out)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines()[1:] == ["  at line 2, column 6:", "    dd = 9*x0", "         ^"]
@@ -58,13 +58,13 @@ def test_asm_rule_error_goes_to_stderr_with_exit_2(tmp_path: Path, capsys: pytes
     assert not out.exists()
 
 
-def test_disasm_bad_microcode_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_disasm_bad_microcode_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.bin"
     bad.write_bytes(bytes.fromhex("10A0000000000000"))
-    assert cli.main(["disasm", str(bad)]) == 2
+    assert cli.main(["disasm", str(bad)]) == 1
     assert capsys.readouterr().err.strip() == "nibble 2: unknown opcode 0xA"
 
 
-def test_missing_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["asm", str(tmp_path / "nope.rule")]) == 2
+def test_missing_file_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["asm", str(tmp_path / "nope.rule")]) == 1
     assert "cannot read" in capsys.readouterr().err

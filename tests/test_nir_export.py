@@ -111,10 +111,10 @@ def test_cli_errors_are_messages_and_keep_an_existing_output(tmp_path, capsys):
     out.write_text("keep me")
     rc = main(["import-nir", str(DATA / "norse_lif__batched.nir"), "--dt", "1e-3", "-o", str(out)])
     err = capsys.readouterr().err
-    assert rc == 2 and "NIRError" in err and "batch" in err
+    assert rc == 1 and "NIRError" in err and "batch" in err
     assert out.read_text() == "keep me"
     rc = main(["import-nir", str(DATA / "snntorch_lif_zero.nir"), "-o", str(out)])
-    assert rc == 2 and "dt missing" in capsys.readouterr().err
+    assert rc == 1 and "dt missing" in capsys.readouterr().err
 
 
 @pytest.mark.filterwarnings("ignore::compiler.errors.QuantizationWarning")

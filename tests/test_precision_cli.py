@@ -50,5 +50,5 @@ def test_precision_plot_dir(tmp_path, capsys):
 
 
 def test_precision_missing_file_is_an_error(tmp_path, capsys):
-    assert main(["precision", str(tmp_path / "none.json"), "--steps", "5"]) == 2
+    assert main(["precision", str(tmp_path / "none.json"), "--steps", "5"]) == 1
     assert "loihi-emu precision" in capsys.readouterr().err

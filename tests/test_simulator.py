@@ -125,7 +125,7 @@ def test_steps_default_to_a_finite_program_and_no_input_warns(tmp_path, capsys):
     assert main(["run", str(tmp_path / "b.npz"), "-o", str(out), "--quiet"]) == 0
     assert "ran 60 steps" in capsys.readouterr().out
     before = out.read_bytes()
-    assert main(["run", str(tmp_path / "b.npz"), "--probe", "exc:bogus", "-o", str(out)]) == 2
+    assert main(["run", str(tmp_path / "b.npz"), "--probe", "exc:bogus", "-o", str(out)]) == 1
     assert out.read_bytes() == before  # a failing run leaves the old file alone
     assert "unknown quantity 'bogus'" in capsys.readouterr().err
     silent = C.Network("silent")

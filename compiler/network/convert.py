@@ -2,7 +2,7 @@
 
 For small networks. Every node is a compartment; node attributes are
 :class:`~compiler.network.population.Population` parameters (``tau_u``, ``tau_v``,
-``decay_u_reg``, ``decay_v``, ``vth``, ``bias``, ``refractory``, ``vmin``,
+``decay_u_reg``, ``decay_v_reg``, ``vth``, ``bias``, ``refractory``, ``vmin``,
 ``vmax``; missing ones take the population default). A node with
 ``kind="input"`` is an external input axon instead; its optional
 ``spike_times`` (a list of steps) give its spikes. Edges carry ``weight``
@@ -20,10 +20,14 @@ import numpy as np
 
 from compiler.errors import NetworkError, ParameterError
 from compiler.network.model import Network
+from loihi_emu.sizes import check_alloc
 
-NODE_PARAMS = ("tau_u", "tau_v", "decay_u_reg", "decay_v", "vth", "bias", "refractory", "vmin", "vmax")
+NODE_PARAMS = ("tau_u", "tau_v", "decay_u_reg", "decay_v_reg", "vth", "bias", "refractory", "vmin", "vmax")
 DEFAULTS = {"tau_u": 1.0, "tau_v": np.inf, "vth": 1.0, "bias": 0.0, "refractory": 1}
 EDGE_ATTRS = ("weight", "delay")
+NUMBER = (int, float, np.integer, np.floating)
+MAX_STEP = 2**31 - 1
+"""Largest spike time of an input node (steps)."""
 
 
 def from_compartment_graph(g: nx.DiGraph, name: str | None = None) -> Network:
@@ -42,12 +46,26 @@ def from_compartment_graph(g: nx.DiGraph, name: str | None = None) -> Network:
         (inputs if kind == "input" else comps).append(node)
     net = Network(name or str(g.graph.get("name", "graph")))
     index = {n: ("inputs", i) for i, n in enumerate(inputs)} | {n: ("compartments", i) for i, n in enumerate(comps)}
+    for n in comps:
+        for key in NODE_PARAMS:
+            v = g.nodes[n].get(key)
+            if key in g.nodes[n] and (isinstance(v, (bool, np.bool_)) or not isinstance(v, NUMBER)
+                                      or np.isnan(float(v))):
+                raise ParameterError(f"node {n!r}: {key} = {v!r} must be a number")
     if inputs:
-        times = [list(g.nodes[n].get("spike_times", [])) for n in inputs]
-        for n, t in zip(inputs, times):
-            if any(int(s) != s or s < 0 for s in t):
-                raise ParameterError(f"node {n!r}: spike_times must be whole steps >= 0, got {t}")
-        steps = max((int(max(t)) + 1 for t in times if t), default=0)
+        times = []
+        for n in inputs:
+            t = g.nodes[n].get("spike_times", [])
+            if isinstance(t, np.ndarray):
+                t = t.tolist()
+            if not isinstance(t, (list, tuple)) or not all(
+                    isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and 0 <= s <= MAX_STEP
+                    for s in t):
+                raise ParameterError(f"node {n!r}: spike_times must be a list of whole steps in 0..{MAX_STEP}, "
+                                     f"got {t!r}"[:200])
+            times.append([int(s) for s in t])
+        steps = max((max(t) + 1 for t in times if t), default=0)
+        check_alloc(f"input spikes of {len(inputs)} input nodes over {steps} steps", steps * len(inputs), 1)
         spikes = np.zeros((steps, len(inputs)), bool)
         for i, t in enumerate(times):
             spikes[np.asarray(t, np.int64), i] = True
@@ -60,7 +78,7 @@ def from_compartment_graph(g: nx.DiGraph, name: str | None = None) -> Network:
             if missing and key not in DEFAULTS:
                 raise ParameterError(f"node {missing[0]!r}: has no {key!r} while other nodes do")
             params[key] = np.array([g.nodes[n].get(key, DEFAULTS.get(key)) for n in comps], np.float64)
-        for tau, reg in (("tau_u", "decay_u_reg"), ("tau_v", "decay_v")):
+        for tau, reg in (("tau_u", "decay_u_reg"), ("tau_v", "decay_v_reg")):
             if reg in params:
                 if tau in params:
                     raise ParameterError(f"nodes mix {tau!r} and {reg!r}; give one of them for every node")
@@ -76,9 +94,9 @@ def from_compartment_graph(g: nx.DiGraph, name: str | None = None) -> Network:
         if index[v][0] == "inputs":
             raise NetworkError(f"edge {u!r} -> {v!r}: node {v!r} is an input and cannot receive synapses")
         wt, dl = attrs["weight"], attrs.get("delay", 0)
-        if not isinstance(wt, (int, float, np.number)) or not np.isfinite(wt):
+        if isinstance(wt, (bool, np.bool_)) or not isinstance(wt, NUMBER) or not np.isfinite(float(wt)):
             raise ParameterError(f"edge {u!r} -> {v!r}: weight {wt!r} is not a finite number")
-        if not isinstance(dl, (int, np.integer)) or not 0 <= dl <= net.spec.max_delay:
+        if isinstance(dl, (bool, np.bool_)) or not isinstance(dl, (int, np.integer)) or not 0 <= dl <= net.spec.max_delay:
             raise ParameterError(f"edge {u!r} -> {v!r}: delay {dl!r} is not a whole number of steps in "
                                  f"0..{net.spec.max_delay}")
         pre_i.append(index[u][1])

@@ -31,6 +31,7 @@ from loihi_emu.image.input_eval import (
 )
 from loihi_emu.image.inputs import InputGroup
 from loihi_emu.rng import stable_id, uniform  # noqa: F401  (re-exported: compiler.stable_id, compiler.uniform)
+from loihi_emu.sizes import check_alloc
 
 
 class Encoder(Protocol):
@@ -47,12 +48,49 @@ class Encoder(Protocol):
         ...
 
 
+MAX_CHANNELS = 2**31 - 1
+"""Most channels one encoder may have."""
+
+
+def _numbers(name: str, value) -> np.ndarray:
+    """``value`` as float64; strings, booleans, objects and ragged lists are refused."""
+    try:
+        raw = np.asarray(value)
+    except (ValueError, TypeError):
+        raise EncoderError(f"{name}: not a rectangular array of numbers") from None
+    if raw.dtype.kind not in "iuf":
+        raise EncoderError(f"{name}: must be numbers, got {raw.dtype}" + (" (booleans)" if raw.dtype.kind == "b" else ""))
+    try:
+        return raw.astype(np.float64)
+    except OverflowError:
+        raise EncoderError(f"{name}: a value is too large") from None
+
+
+def _real(name: str, value, lo: float, strict: bool = False) -> float:
+    """A finite number >= lo (> lo when strict); never a bool or a string."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise EncoderError(f"{name} = {value!r} must be a number")
+    v = float(value)
+    if not np.isfinite(v) or v < lo or (strict and v == lo):
+        raise EncoderError(f"{name} = {value!r} must be finite and {'>' if strict else '>='} {lo:g}")
+    return v
+
+
+def _whole(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise EncoderError(f"{name} = {value!r} must be a whole number in {lo}..{hi}")
+    return int(value)
+
+
 def _vector(name: str, value, size: int | None) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
+    if size is not None:
+        size = _whole(f"{name.split('.')[0]}.size", size, 1, MAX_CHANNELS)
+    arr = _numbers(name, value)
     if arr.ndim == 0:
         if size is None:
             raise EncoderError(f"{name}: a scalar needs size=")
-        arr = np.full(int(size), float(arr))
+        check_alloc(f"{name}: {size} channels", size, 64)
+        arr = np.full(size, float(arr))
     if arr.ndim != 1 or (size is not None and arr.size != size):
         raise EncoderError(f"{name}: expected shape ({size if size is not None else 'n'},), got {arr.shape}")
     if not np.isfinite(arr).all():
@@ -61,11 +99,11 @@ def _vector(name: str, value, size: int | None) -> np.ndarray:
     return arr
 
 
-def _check_steps(steps: int) -> int:
-    steps = int(steps)
-    if steps < 0:
-        raise EncoderError(f"steps must be >= 0, got {steps}")
-    return steps
+def check_steps(steps: int) -> int:
+    """``steps`` as an int: a whole number >= 0 (not a bool, not a float)."""
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise EncoderError(f"steps must be a whole number >= 0, got {steps!r}")
+    return int(steps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,11 +125,14 @@ class RateEncoder:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise EncoderError(f"RateEncoder.intensity[{i}] = {arr[i]} is outside [0, 1] (a probability per step)")
+        object.__setattr__(self, "seed", _whole("RateEncoder.seed", self.seed, -(2**63), 2**64 - 1))
         object.__setattr__(self, "intensity", arr)
         object.__setattr__(self, "size", arr.size)
 
     def encode(self, steps: int, stream: int) -> np.ndarray:
-        return rate_spikes(self.seed, stream, self.intensity, 0, _check_steps(steps))
+        steps = check_steps(steps)
+        check_alloc(f"RateEncoder: {steps} steps x {self.size} channels", steps * self.size, 25)
+        return rate_spikes(self.seed, stream, self.intensity, 0, steps)
 
     def to_group(self, name: str, first: int, stream: int) -> InputGroup:
         return InputGroup(name, first, self.size, "rate", self.seed, stream, {}, {"p": self.intensity})
@@ -118,14 +159,15 @@ class PoissonEncoder:
         if (arr < 0).any():
             i = int(np.flatnonzero(arr < 0)[0])
             raise EncoderError(f"PoissonEncoder.rate_hz[{i}] = {arr[i]} is negative (a rate in Hz)")
-        if not (isinstance(self.dt, (int, float, np.integer, np.floating)) and np.isfinite(self.dt) and self.dt > 0):
-            raise EncoderError(f"PoissonEncoder.dt = {self.dt!r} must be a positive number of seconds per step")
+        object.__setattr__(self, "dt", _real("PoissonEncoder.dt (seconds per step)", self.dt, 0, strict=True))
+        object.__setattr__(self, "seed", _whole("PoissonEncoder.seed", self.seed, -(2**63), 2**64 - 1))
         object.__setattr__(self, "rate_hz", arr)
         object.__setattr__(self, "size", arr.size)
-        object.__setattr__(self, "dt", float(self.dt))
 
     def encode(self, steps: int, stream: int) -> np.ndarray:
-        return rate_spikes(self.seed, stream, poisson_probability(self.rate_hz, self.dt), 0, _check_steps(steps))
+        steps = check_steps(steps)
+        check_alloc(f"PoissonEncoder: {steps} steps x {self.size} channels", steps * self.size, 25)
+        return rate_spikes(self.seed, stream, poisson_probability(self.rate_hz, self.dt), 0, steps)
 
     def to_group(self, name: str, first: int, stream: int) -> InputGroup:
         return InputGroup(name, first, self.size, "poisson", self.seed, stream, {"dt": self.dt},
@@ -152,12 +194,9 @@ class LatencyEncoder:
 
     def __post_init__(self) -> None:
         arr = _vector("LatencyEncoder.intensity", self.intensity, self.size)
-        if not (np.isfinite(self.tau) and self.tau > 0):
-            raise EncoderError(f"LatencyEncoder.tau = {self.tau} must be a positive number of steps")
-        if not np.isfinite(self.theta) or self.theta < 0:
-            raise EncoderError(f"LatencyEncoder.theta = {self.theta} must be finite and >= 0")
-        if int(self.offset) != self.offset or self.offset < 0:
-            raise EncoderError(f"LatencyEncoder.offset = {self.offset} must be a whole number of steps >= 0")
+        object.__setattr__(self, "tau", _real("LatencyEncoder.tau (steps)", self.tau, 0, strict=True))
+        object.__setattr__(self, "theta", _real("LatencyEncoder.theta", self.theta, 0))
+        object.__setattr__(self, "offset", _whole("LatencyEncoder.offset (steps)", self.offset, 0, MAX_CHANNELS))
         object.__setattr__(self, "intensity", arr)
         object.__setattr__(self, "size", arr.size)
 
@@ -166,7 +205,9 @@ class LatencyEncoder:
         return latency_times(self.intensity, self.tau, self.theta, int(self.offset))
 
     def encode(self, steps: int, stream: int) -> np.ndarray:
-        return latency_spikes(self.spike_times(), 0, _check_steps(steps))
+        steps = check_steps(steps)
+        check_alloc(f"LatencyEncoder: {steps} steps x {self.size} channels", steps * self.size, 1)
+        return latency_spikes(self.spike_times(), 0, steps)
 
     def to_group(self, name: str, first: int, stream: int) -> InputGroup:
         return InputGroup(name, first, self.size, "latency", 0, stream,
@@ -190,7 +231,7 @@ class DeltaEncoder:
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
-        sig = np.asarray(self.signal, dtype=np.float64)
+        sig = _numbers("DeltaEncoder.signal", self.signal)
         if sig.ndim == 1:
             sig = sig[:, None]
         if sig.ndim != 2 or sig.shape[0] == 0:
@@ -198,13 +239,12 @@ class DeltaEncoder:
         if not np.isfinite(sig).all():
             t, i = np.argwhere(~np.isfinite(sig))[0]
             raise EncoderError(f"DeltaEncoder.signal[{t}, {i}] = {sig[t, i]} is not finite")
-        if not (np.isfinite(self.threshold) and self.threshold >= 0):
-            raise EncoderError(f"DeltaEncoder.threshold = {self.threshold} must be finite and >= 0")
+        object.__setattr__(self, "threshold", _real("DeltaEncoder.threshold", self.threshold, 0))
         object.__setattr__(self, "signal", sig)
         object.__setattr__(self, "size", 2 * sig.shape[1])
 
     def encode(self, steps: int, stream: int) -> np.ndarray:
-        steps = _check_steps(steps)
+        steps = check_steps(steps)
         sig = self.signal
         if steps > sig.shape[0]:
             raise EncoderError(f"DeltaEncoder: asked for {steps} steps but the signal has {sig.shape[0]}")

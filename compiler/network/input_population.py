@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from compiler.errors import ParameterError, ShapeError
-from compiler.network.encoders import Encoder, stable_id
-from compiler.network.population import _check_name, _check_size
+from compiler.network.checks import _check_name, _check_size
+from compiler.network.encoders import ENCODERS, Encoder, check_steps, stable_id
 from loihi_emu.image.inputs import InputGroup
+from loihi_emu.sizes import check_alloc
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,12 +40,21 @@ class InputPopulation:
         if self.spikes is not None and self.encoder is not None:
             raise ParameterError(f"{self.label}: give spikes or an encoder, not both")
         size = self.size
+        if size is not None:
+            _check_size(self.label, size)
+        if self.encoder is not None and not isinstance(self.encoder, tuple(ENCODERS.values())) and not (
+                callable(getattr(self.encoder, "encode", None)) and isinstance(getattr(self.encoder, "size", None), int)):
+            raise ParameterError(f"{self.label}: encoder must be an encoder object such as RateEncoder(...), "
+                                 f"got {self.encoder!r}")
         if self.encoder is not None:
             if size is not None and size != self.encoder.size:
                 raise ShapeError(f"{self.label}: size {size} but the encoder makes {self.encoder.size} channels")
             size = self.encoder.size
         if self.spikes is not None:
-            sp = np.asarray(self.spikes)
+            try:
+                sp = np.asarray(self.spikes)
+            except (ValueError, TypeError):
+                raise ParameterError(f"{self.label}: spikes must be an array [steps, size] of 0/1") from None
             if sp.ndim != 2 or (size is not None and sp.shape[1] != size):
                 raise ShapeError(f"{self.label}: spikes have shape {sp.shape}, expected [steps, {size or 'size'}]")
             if sp.dtype.kind not in "biu" or (sp.size and (sp.min() < 0 or sp.max() > 1)):
@@ -65,6 +75,8 @@ class InputPopulation:
 
     def spikes_for(self, steps: int) -> np.ndarray:
         """Boolean spikes [steps, size] of this input."""
+        steps = check_steps(steps)
+        check_alloc(f"{self.label}: spikes of {steps} steps", steps * self.size, 9)
         if self.encoder is not None:
             return np.asarray(self.encoder.encode(steps, self.stream), bool)
         out = np.zeros((steps, self.size), bool)

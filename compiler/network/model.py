@@ -28,17 +28,23 @@ from compiler.errors import (
     ShapeError,
     UnknownPopulationError,
 )
-from compiler.network.encoders import Encoder
+from compiler.network.encoders import Encoder, check_steps
 from compiler.network.input_population import InputPopulation
+from compiler.network.netcheck import did_you_mean
 from compiler.network.population import Population, Projection
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.inputs import InputProgram
+from loihi_emu.sizes import check_alloc
 
 
 class Network:
     """A spiking network in float terms; see the module docstring for the numbering."""
 
     def __init__(self, name: str = "network", spec: HardwareSpec = LOIHI1) -> None:
+        if not isinstance(name, str):
+            raise ParameterError(f"a network name must be a string, got {name!r}")
+        if not isinstance(spec, HardwareSpec):
+            raise ParameterError(f"spec must be a HardwareSpec such as loihi_emu.LOIHI1, got {spec!r}")
         self.name = name
         self.spec = spec
         self.graph = nx.DiGraph()
@@ -51,9 +57,17 @@ class Network:
 
     def add_population(self, name: str, size: int, **params) -> Population:
         """Add CUBA compartments; ``params`` are :class:`Population` fields (tau_u, vth, ...)."""
-        unknown = set(params) - set(Population.__dataclass_fields__) | ({"spec"} & set(params))
+        fields = set(Population.__dataclass_fields__) - {"name", "size", "spec"}
+        unknown = set(params) - fields
         if unknown:
-            raise ParameterError(f"population {name!r}: unknown parameter(s) {sorted(unknown)}")
+            bad = sorted(map(str, unknown))
+            raise ParameterError(f"population {name!r}: unknown parameter(s) {bad}{did_you_mean(bad[0], fields)}; "
+                                 f"known: {', '.join(sorted(fields))}")
+        for forms in (("tau_u", "decay_u", "decay_u_reg"), ("tau_v", "decay_v", "decay_v_reg")):
+            given = [k for k in forms if params.get(k) is not None]
+            if len(given) > 1:
+                raise ParameterError(f"population {name!r}: give one of {', '.join(forms)}, not both "
+                                     f"{' and '.join(given)} (one would silently win)")
         pop = Population(name, size, spec=self.spec, **params)
         self._check_new(name)
         self.graph.add_node(name, population=pop)
@@ -101,6 +115,8 @@ class Network:
         """
         a, b = self.population(pre), self.population(post)
         label = f"projection {pre!r} -> {post!r}"
+        if sparse is not None and (not isinstance(sparse, (tuple, list)) or len(sparse) != 3):
+            raise ParameterError(f"{label}: sparse must be a tuple (pre_index, post_index, weight), got {sparse!r}")
         if isinstance(b, InputPopulation):
             raise NetworkError(f"{label}: {post!r} is an input population and cannot receive synapses")
         if self.graph.has_edge(pre, post):
@@ -108,25 +124,32 @@ class Network:
         if (weights is None) == (sparse is None):
             raise ParameterError(f"{label}: give either a dense weights matrix or sparse=(pre, post, w)")
         if weights is not None:
-            w = np.asarray(weights)
+            try:
+                w = np.asarray(weights)
+            except (ValueError, TypeError):
+                raise ShapeError(f"{label}: weights are not a rectangular [{a.size}, {b.size}] array") from None
             if w.shape != (a.size, b.size):
                 raise ShapeError(f"{label}: weights have shape {w.shape}, expected ({a.size}, {b.size})")
-            if w.dtype.kind not in "biuf":
+            if w.dtype.kind not in "iuf":
                 raise ParameterError(f"{label}: weights must be numeric, got {w.dtype}")
             if not np.isfinite(w).all():
                 i, j = np.argwhere(~np.isfinite(w))[0]
                 raise ParameterError(f"{label}: weight[{i}, {j}] = {w[i, j]} is not finite")
             pi, qi = np.nonzero(w)
             wv = w[pi, qi]
-            d = np.asarray(delay)
+            try:
+                d = np.asarray(delay)
+            except (ValueError, TypeError):
+                raise ParameterError(f"{label}: delay is not a rectangular array of numbers") from None
             if d.ndim == 2:
                 if d.shape != w.shape:
                     raise ShapeError(f"{label}: delay has shape {d.shape}, expected {w.shape}")
                 delay = d[pi, qi]
         else:
-            if len(sparse) != 3:
-                raise ParameterError(f"{label}: sparse must be (pre_index, post_index, weight)")
-            pi, qi, wv = (np.asarray(x) for x in sparse)
+            try:
+                pi, qi, wv = (np.asarray(x) for x in sparse)
+            except (ValueError, TypeError):
+                raise ShapeError(f"{label}: sparse arrays must be 1-D arrays of numbers") from None
         proj = Projection(
             pre, post, a.size, b.size, pi, qi, wv, delay, weight_bits, sign_mode, weight_exp, learning_rule,
             traces, learning_epoch, stochastic_rounding, w_max, spec=self.spec,
@@ -159,6 +182,8 @@ class Network:
 
     # ------------------------------------------------------------ queries
     def population(self, name: str) -> Population | InputPopulation:
+        if not isinstance(name, str):
+            raise UnknownPopulationError(f"a population name must be a string, got {name!r}")
         if name not in self.graph:
             raise UnknownPopulationError(f"unknown population {name!r}; known: {sorted(self.graph.nodes)}")
         return self.graph.nodes[name]["population"]
@@ -217,11 +242,20 @@ class Network:
         spikes: per input population, bool [steps, size] overriding its own
         array or encoder; populations not named use their own.
         """
+        steps = check_steps(steps)
+        if spikes is not None and not isinstance(spikes, Mapping):
+            raise ParameterError(f"spikes must map input population names to arrays, got {type(spikes).__name__}")
         spikes = dict(spikes or {})
-        out = np.zeros((int(steps), self.n_inputs), np.uint8)
+        check_alloc(f"input_array({steps}) of {self.n_inputs} input axons", steps * self.n_inputs, 2)
+        out = np.zeros((steps, self.n_inputs), np.uint8)
         for name, (start, size) in self.input_axons().items():
             sp = spikes.pop(name) if name in spikes else self.population(name).spikes_for(steps)
-            sp = np.asarray(sp)
+            try:
+                sp = np.asarray(sp)
+            except (ValueError, TypeError):
+                raise ShapeError(f"input population {name!r}: spikes are not a [steps, size] array") from None
+            if sp.dtype.kind not in "biu" or (sp.size and (sp.min() < 0 or sp.max() > 1)):
+                raise ParameterError(f"input population {name!r}: spikes must be booleans or 0/1 integers")
             if sp.shape != (steps, size):
                 raise ShapeError(f"input population {name!r}: spikes have shape {sp.shape}, expected ({steps}, {size})")
             out[:, start : start + size] = sp.astype(bool)

@@ -19,6 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compiler.errors import LearningError, LearningRuleError, ParameterError, ShapeError
+from compiler.network.checks import (  # noqa: F401  (per_compartment, MAX_SIZE: re-exported)
+    MAX_SIZE,
+    _check_name,
+    _check_size,
+    _first_bad,
+    per_compartment,
+    real,
+    whole_or_none,
+)
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import COMPARTMENT_TRACES, SOURCE_TRACES, TRACES
 from loihi_emu.image.profiles import LearningProfile
@@ -28,44 +37,6 @@ SIGN_MODE_NAMES = ("mixed", "excitatory", "inhibitory")
 TRACE_NAMES = TRACES
 TAU_CONVENTIONS = ("euler", "exp")
 
-
-def per_compartment(owner: str, name: str, value, size: int, *, integer: bool = False) -> np.ndarray:
-    """Broadcast a scalar or check a [size] array; reject NaN (inf is left to the caller)."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise ParameterError(f"{owner}: {name} must be numeric, got {arr.dtype}")
-    if arr.ndim == 0:
-        arr = np.full(size, arr)
-    if arr.shape != (size,):
-        raise ShapeError(f"{owner}: {name} has shape {arr.shape}, expected ({size},) or a scalar")
-    arr = arr.astype(np.float64)
-    if np.isnan(arr).any():
-        raise ParameterError(f"{owner}: {name}[{int(np.flatnonzero(np.isnan(arr))[0])}] is NaN")
-    if integer:
-        bad = ~np.isfinite(arr) | (arr != np.round(arr))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ParameterError(f"{owner}: {name}[{i}] = {arr[i]} must be a whole number")
-        return arr.astype(np.int64)
-    return arr
-
-
-def _first_bad(owner: str, name: str, arr: np.ndarray, bad: np.ndarray, rule: str) -> None:
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ParameterError(f"{owner}: {name}[{i}] = {arr[i]} {rule}")
-
-
-def _check_name(kind: str, name) -> str:
-    if not isinstance(name, str) or not name:
-        raise ParameterError(f"{kind} name must be a non-empty string, got {name!r}")
-    return name
-
-
-def _check_size(owner: str, size) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ParameterError(f"{owner}: size must be a positive integer, got {size!r}")
-    return int(size)
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,7 +125,7 @@ class Population:
                 _first_bad(w, name, arr, ~np.isfinite(arr) | (sign * arr < 0),
                            f"must be finite and {'<=' if sign < 0 else '>='} 0")
                 set_(name, arr)
-        if self.v_scale is not None and not (np.isfinite(self.v_scale) and self.v_scale > 0):
+        if self.v_scale is not None and not (np.isfinite(real(w, "v_scale", self.v_scale)) and self.v_scale > 0):
             raise ParameterError(f"{w}: v_scale = {self.v_scale} must be finite and > 0 (v units per model unit)")
 
     def decay_fraction(self, which: str) -> np.ndarray | None:
@@ -315,8 +286,8 @@ class Projection:
             for what, v, hi, unit in (("impulse", imp, s.trace_impulse_max, ""),
                                       ("tau", tau, s.trace_tau_max, " steps")):
                 lo = 0 if what == "impulse" else 1
-                if isinstance(v, bool) or not isinstance(v, (int, np.integer, float, np.floating)) or v != int(v) \
-                        or not lo <= v <= hi:
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)) \
+                        or not np.isfinite(v) or v != int(v) or not lo <= v <= hi:
                     raise LearningError(f"{w}: trace {name} {what} = {v!r} is outside {lo}..{hi}{unit}"
                                         + (" (leave the trace out to switch it off)" if what == "tau" else ""))
             norm[name] = (int(imp), int(tau))
@@ -344,7 +315,10 @@ class Projection:
         w, s, set_ = self.label, self.spec, lambda k, v: object.__setattr__(self, k, v)
         arrays = {}
         for name in ("pre_index", "post_index", "weight"):
-            arr = np.asarray(getattr(self, name))
+            try:
+                arr = np.asarray(getattr(self, name))
+            except (ValueError, TypeError):
+                raise ShapeError(f"{w}: {name} is not a rectangular array of numbers") from None
             if arr.ndim != 1:
                 raise ShapeError(f"{w}: {name} must be 1-D, got shape {arr.shape}")
             arrays[name] = arr
@@ -359,25 +333,30 @@ class Projection:
             _first_bad(w, name, arr, (arr < 0) | (arr >= hi), f"is outside 0..{hi - 1}")
             set_(name, arr.astype(np.int32))
         wt = arrays["weight"]
-        if wt.size and wt.dtype.kind not in "biuf":
+        if wt.size and wt.dtype.kind not in "iuf":
             raise ParameterError(f"{w}: weight must be numeric, got {wt.dtype}")
         wt = wt.astype(np.float64)
         _first_bad(w, "weight", wt, ~np.isfinite(wt), "is not finite")
         set_("weight", wt)
-        d = np.asarray(self.delay)
+        try:
+            d = np.asarray(self.delay)
+        except (ValueError, TypeError):
+            raise ParameterError(f"{w}: delay is not a rectangular array of numbers") from None
         if d.ndim not in (0, 1) or (d.ndim == 1 and d.size != m):
             raise ShapeError(f"{w}: delay has shape {d.shape}, expected a scalar or ({m},)")
-        if d.size and (d.dtype.kind not in "biuf" or not np.all(np.isfinite(d)) or np.any(d != np.round(d))):
+        if d.size and (d.dtype.kind not in "iuf" or not np.all(np.isfinite(d)) or np.any(d != np.round(d))):
             raise ParameterError(f"{w}: delays must be whole numbers of steps")
         dd = np.atleast_1d(d)
         _first_bad(w, "delay", dd, (dd < 0) | (dd > s.max_delay), f"is outside 0..{s.max_delay} steps")
         set_("delay", int(d) if d.ndim == 0 else d.astype(np.uint8))
-        if self.sign_mode is not None and self.sign_mode not in SIGN_MODE_NAMES:
+        if self.sign_mode is not None and (not isinstance(self.sign_mode, str) or self.sign_mode not in SIGN_MODE_NAMES):
             raise ParameterError(f"{w}: sign_mode {self.sign_mode!r} is not one of {SIGN_MODE_NAMES}")
         if self.sign_mode == "excitatory":
             _first_bad(w, "weight", wt, wt < 0, "is negative in an excitatory projection")
         if self.sign_mode == "inhibitory":
             _first_bad(w, "weight", wt, wt > 0, "is positive in an inhibitory projection")
+        set_("weight_bits", whole_or_none(w, "weight_bits", self.weight_bits, 1, s.max_weight_bits, " bits"))
+        set_("weight_exp", whole_or_none(w, "weight_exp", self.weight_exp, 0, s.weight_exp_max))
         if self.weight_bits is not None:
             single = self.sign_mode in ("excitatory", "inhibitory") or (
                 self.sign_mode is None and (wt.size == 0 or (wt >= 0).all() or (wt <= 0).all())

@@ -204,10 +204,17 @@ def check_order(order, n: int, name: str) -> list[np.ndarray]:
     A strategy returns either one order (one group) or a list of groups
     (sequences of piece indices); each group starts on a new chip.
     """
-    items = list(order) if not isinstance(order, np.ndarray) else [order]
-    grouped = bool(items) and all(isinstance(g, (list, tuple, np.ndarray)) for g in items)
-    groups = [np.asarray(list(g), dtype=np.int64) for g in items] if grouped else [
-        np.asarray(items, dtype=np.int64).ravel()]
+    try:
+        items = list(order) if not isinstance(order, np.ndarray) else [order]
+        grouped = bool(items) and all(isinstance(g, (list, tuple, np.ndarray)) for g in items)
+        raw = [np.asarray(list(g)) for g in items] if grouped else [np.asarray(items).ravel()]
+    except (TypeError, ValueError):
+        raise PlacementError(f"placement {name!r} must return a permutation of the {n} piece indices, "
+                             f"got {type(order).__name__}") from None
+    for g in raw:
+        if g.size and g.dtype.kind not in "iu":
+            raise PlacementError(f"placement {name!r} must return whole piece indices, got {g.dtype}")
+    groups = [g.astype(np.int64).ravel() for g in raw]
     arr = np.concatenate(groups) if groups else np.zeros(0, np.int64)
     if arr.shape != (n,) or (n and not np.array_equal(np.sort(arr), np.arange(n))):
         raise PlacementError(f"placement {name!r} must return a permutation of the {n} piece indices (or chip "

@@ -34,6 +34,8 @@ from loihi_emu.image.core import (
 )
 from loihi_emu.image.profiles import LearningProfile, learning_table
 
+MAX_GLOBAL_CORES = 1 << 24
+"""Largest global core number + 1 that ``core_of`` may use."""
 COMPARTMENT_FIELDS = REGISTERS  # the register arrays build_image takes
 
 
@@ -179,10 +181,27 @@ def core_tables(
     Nothing of the per-synapse arguments is kept, so a caller that drops them
     before :func:`finish_image` frees their memory before the routes exist.
     """
-    core_of = np.asarray(core_of).astype(np.int64)
+    if not isinstance(compartments, Mapping):
+        raise ImageError(f"compartments must map register names to arrays, got {type(compartments).__name__}")
+    keys = set(compartments)
+    if keys != set(COMPARTMENT_FIELDS):
+        unknown, missing = sorted(map(str, keys - set(COMPARTMENT_FIELDS))), sorted(set(COMPARTMENT_FIELDS) - keys)
+        raise ImageError(f"compartment registers: unknown {unknown}, missing {missing}; "
+                         f"expected exactly {list(COMPARTMENT_FIELDS)}")
+    if isinstance(n_in, bool) or not isinstance(n_in, (int, np.integer)) or n_in < 0:
+        raise ImageError(f"n_in = {n_in!r} must be a whole number >= 0")
+    n_in = int(n_in)
+    core_of = np.asarray(core_of)
+    if core_of.ndim != 1 or (core_of.size and core_of.dtype.kind not in "iu"):
+        raise ImageError(f"core_of: expected 1-D integer core numbers, got {core_of.dtype} {core_of.shape}")
+    core_of = core_of.astype(np.int64)
     n = core_of.size
+    if n and core_of.max() >= MAX_GLOBAL_CORES:
+        raise ImageError(f"core_of[{int(np.argmax(core_of))}] = {int(core_of.max())} is outside 0..{MAX_GLOBAL_CORES - 1}")
     regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
     syn_pre = _index_array("syn_pre", syn_pre)
+    if syn_pre.size and syn_pre.dtype.kind == "b":
+        raise ImageError(f"syn_pre: expected 1-D integer sources, got {syn_pre.dtype} {syn_pre.shape}")
     m = syn_pre.size
     n_prof = len(learning_profiles)
     post = _index_array("syn_post", syn_post, m)

@@ -1,7 +1,7 @@
 """Loading board images of every format version; saving the per-core layout of format 2.
 
 :func:`load` reads format ``loihi-image/3`` through :mod:`loihi_emu.image.store`
-and format ``loihi-image/1`` itself, as described here.
+(the format :func:`loihi_emu.save` writes) and formats 1 and 2 itself.
 
 Layout (format ``loihi-image/2``): the member ``header`` is a 0-d unicode
 array holding JSON ``{"format", "spec", "cores": [[chip, core], ...],
@@ -10,7 +10,8 @@ array holding JSON ``{"format", "spec", "cores": [[chip, core], ...],
 ``inputs.<field>``. ``input_program`` and ``population_map`` are the JSON
 halves of :meth:`InputProgram.to_arrays` / :meth:`PopulationMap.to_arrays`
 (or null); their arrays are the members ``program.<name>`` and
-``popmap.<name>``. Format ``loihi-image/1`` (no program, no map) still loads. Files are read with
+``popmap.<name>``. Format ``loihi-image/1`` (no program, no map) still
+loads. Files are read with
 ``allow_pickle=False``; anything malformed, truncated, missing or of the wrong
 dtype raises :class:`~loihi_emu.errors.ImageFileError` (or
 :class:`~loihi_emu.errors.ImageError` when the arrays are well formed but
@@ -26,8 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-from typing import Any
 
 import numpy as np
 
@@ -36,16 +35,23 @@ from loihi_emu.hw import SPECS
 from loihi_emu.image import store
 from loihi_emu.image.core import CORE_TABLES, OPTIONAL_TABLES, Core, Image, RouteTable
 from loihi_emu.image.inputs import InputProgram
+from loihi_emu.image.npzread import NpzFile
 from loihi_emu.image.popmap import PopulationMap
+from loihi_emu.safefile import atomic_write, fspath
 
 FORMAT = "loihi-image/2"
-FORMATS = ("loihi-image/1", FORMAT)
+FORMATS = ("loihi-image/1", FORMAT, store.FORMAT)
+MAX_HEADER_CHARS = 1 << 26
+MAX_CHIPS = 1 << 16
+"""Chip ids a header may name: 0..MAX_CHIPS - 1."""
 
 
 def save(image: Image, path: str | os.PathLike) -> None:
-    """Write ``image`` to ``path`` in the per-core format ``loihi-image/2`` (an ``.npz``; no pickled objects).
-
-    New files are written by :func:`loihi_emu.image.store.save` (format 3)."""
+    """Write ``image`` to ``path`` in the per-core format ``loihi-image/2`` (an ``.npz``; no pickled objects),
+    atomically: a failure leaves any existing file at ``path`` as it was. The name written is ``path``
+    exactly (no suffix is added). New files are written by :func:`loihi_emu.image.store.save` (format 3)."""
+    if not isinstance(image, Image):
+        raise ImageError(f"save: expected an Image, got {type(image).__name__}")
     header = {
         "format": FORMAT,
         "spec": image.spec.name,
@@ -67,67 +73,57 @@ def save(image: Image, path: str | os.PathLike) -> None:
                 arrays[f"core{i}.{tname}.{fname}"] = arr
     for fname, arr in image.inputs.arrays().items():
         arrays[f"inputs.{fname}"] = arr
-    target = os.fspath(path)
-    tmp = f"{target}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, target)  # a failed save never destroys an existing file
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(path, "board image") as fh:
+        np.savez(fh, **arrays)
 
 
-def _read_member(files: Any, key: str, dtype: np.dtype, path: str) -> np.ndarray:
-    if key not in files.files:
-        raise ImageFileError(f"{path}: member '{key}' is missing")
-    try:
-        arr = files[key]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ImageFileError(f"{path}: member '{key}' is unreadable ({exc})") from None
-    if arr.dtype != dtype or arr.ndim != 1:
-        raise ImageFileError(f"{path}: member '{key}' has dtype {arr.dtype} and shape {arr.shape}, expected 1-D {dtype}")
-    return arr
+def _read_member(files: NpzFile, key: str, dtype: np.dtype, path: str) -> np.ndarray:
+    return files.read(key, dtype=dtype, ndim=1)
 
 
-def _parse_header(files: Any, path: str) -> dict:
+def _parse_header(files: NpzFile, path: str) -> dict:
     if "header" not in files.files:
         raise ImageFileError(f"{path}: not a board image (no 'header' member)")
     try:
-        raw = files["header"]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ImageFileError(f"{path}: header is unreadable ({exc})") from None
-    if raw.dtype.kind != "U" or raw.ndim != 0:
-        raise ImageFileError(f"{path}: header must be a JSON string")
+        shape, dtype, _ = files.header("header")
+        if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_HEADER_CHARS:
+            raise ImageFileError(f"{path}: header must be a JSON string of at most {MAX_HEADER_CHARS} characters")
+        raw = files.read("header")
+    except ImageFileError as exc:
+        msg = str(exc).removeprefix(f"{path}: ")
+        raise ImageFileError(f"{path}: header is unreadable ({msg})") from None
     try:
         header = json.loads(str(raw))
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ImageFileError(f"{path}: header is not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") not in FORMATS:
         got = header.get("format") if isinstance(header, dict) else None
-        raise ImageFileError(f"{path}: header format is {got!r}, expected one of {[*FORMATS, store.FORMAT]}")
-    if header.get("spec") not in SPECS:
+        raise ImageFileError(f"{path}: header format is {got!r}, expected one of {list(FORMATS)}")
+    if not isinstance(header.get("spec"), str) or header["spec"] not in SPECS:
         raise ImageFileError(f"{path}: unknown hardware spec {header.get('spec')!r}; known: {sorted(SPECS)}")
     cores = header.get("cores")
     if not isinstance(cores, list) or not all(
         isinstance(a, list) and len(a) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in a) for a in cores
     ):
         raise ImageFileError(f"{path}: header 'cores' must be a list of [chip, core] integer pairs")
+    cpc = SPECS[header["spec"]].cores_per_chip
+    seen = set()
+    for chip, index in cores:
+        if not (0 <= chip < MAX_CHIPS and 0 <= index < cpc):
+            raise ImageFileError(f"{path}: header core [{chip}, {index}] is outside chips 0..{MAX_CHIPS - 1}, "
+                                 f"cores 0..{cpc - 1}")
+        if (chip, index) in seen:
+            raise ImageFileError(f"{path}: header lists core [{chip}, {index}] twice")
+        seen.add((chip, index))
     return header
 
 
-def _read_part(files: Any, header: dict, key: str, prefix: str, cls, path: str):
+def _read_part(files: NpzFile, header: dict, key: str, prefix: str, cls, path: str):
     """An input program or population map from its header JSON and ``<prefix>.*`` members (None if absent)."""
     doc = header.get(key)
     if doc is None:
         return None
-    names = [f for f in files.files if f.startswith(prefix + ".")]
-    arrays = {}
-    for f in names:
-        try:
-            arrays[f[len(prefix) + 1:]] = files[f]
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise ImageFileError(f"{path}: member '{f}' is unreadable ({exc})") from None
+    arrays = {f[len(prefix) + 1:]: files.read(f) for f in files.files if f.startswith(prefix + ".")}
     try:
         return cls.from_arrays(doc, arrays)
     except ImageFileError as exc:
@@ -135,20 +131,13 @@ def _read_part(files: Any, header: dict, key: str, prefix: str, cls, path: str):
 
 
 def load(path: str | os.PathLike) -> Image:
-    """Read a board image of any format version (1, or 3 via :mod:`.store`). Never unpickles anything."""
-    label = os.fspath(path)
-    if store.format_of(label) == store.FORMAT:
-        return store.load(label)
-    try:
-        files = np.load(label, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ImageFileError(f"{label}: not a readable .npz file ({exc})") from None
-    if not hasattr(files, "files"):
-        raise ImageFileError(f"{label}: holds a single array, not a board image")
-    with files:
+    """Read a board image of any format version (1, 2, or 3 via :mod:`.store`). Never unpickles anything."""
+    label = fspath(path, "board image")
+    with NpzFile(label, ImageFileError, "board image") as files:
         header = _parse_header(files, label)
+        if header["format"] == store.FORMAT:
+            files.close()
+            return store.load(label)
         spec = SPECS[header["spec"]]
         cores = []
         try:

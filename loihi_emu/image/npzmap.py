@@ -17,6 +17,7 @@ import os
 import struct
 import zipfile
 from collections.abc import Iterable
+from typing import BinaryIO
 
 import numpy as np
 
@@ -35,8 +36,10 @@ class NpzWriter:
     converted to ``dtype``).
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        self._fh = open(path, "wb")
+    def __init__(self, path: str | os.PathLike | BinaryIO) -> None:
+        # a path is opened (and closed) here; an open binary file is written and left open
+        self._own = not hasattr(path, "write")
+        self._fh = open(path, "wb") if self._own else path
         self._zip = zipfile.ZipFile(self._fh, "w", zipfile.ZIP_STORED, allowZip64=True)
 
     def __enter__(self) -> NpzWriter:
@@ -47,7 +50,8 @@ class NpzWriter:
 
     def close(self) -> None:
         self._zip.close()
-        self._fh.close()
+        if self._own:
+            self._fh.close()
 
     def add(self, name: str, parts: Iterable[np.ndarray] | np.ndarray, dtype=None) -> None:
         if isinstance(parts, np.ndarray):

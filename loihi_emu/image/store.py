@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +40,7 @@ from loihi_emu.image.inputs import InputProgram
 from loihi_emu.image.npzmap import NpzMap, NpzWriter
 from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.popmap import PopulationMap
+from loihi_emu.safefile import atomic_write, fspath
 
 FORMAT = "loihi-image/3"
 FAST_TABLES = ("compartments", "formats", "synapses", "routes")
@@ -79,6 +79,8 @@ def save(image: Image, path: str | os.PathLike, sections: Mapping[str, Any] | No
     The file is written next to ``path`` under a temporary name and renamed
     into place, so a failed save never destroys an existing file.
     """
+    if not isinstance(image, Image):
+        raise ImageError(f"save: expected an Image, got {type(image).__name__}")
     sections = {**{name: part for name, part in image_parts(image).items() if part is not None}, **(sections or {})}
     parts = {name: _section_parts(name, v) for name, v in sections.items()}
     fields = _fields()
@@ -94,11 +96,8 @@ def save(image: Image, path: str | os.PathLike, sections: Mapping[str, Any] | No
                               "synapses": sum(c.synapses.n for c in cs)} for chip, cs in chips.items()},
         "sections": {name: meta for name, (meta, _) in parts.items()},
     }
-    target = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=os.path.dirname(os.path.abspath(target)))
-    os.close(fd)
-    try:
-        with NpzWriter(tmp) as w:
+    with atomic_write(fspath(path, "board image"), "board image") as fh:
+        with NpzWriter(fh) as w:
             w.add("header", np.array(json.dumps(header)))
             for chip, cs in chips.items():
                 offs = np.zeros((len(fields), len(cs) + 1), np.int64)
@@ -112,13 +111,6 @@ def save(image: Image, path: str | os.PathLike, sections: Mapping[str, Any] | No
             for name, (_, arrays) in parts.items():
                 for k, arr in arrays.items():
                     w.add(f"section.{name}.{k}", arr)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, os.stat(target).st_mode & 0o7777 if os.path.exists(target) else 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 class ImageStore:

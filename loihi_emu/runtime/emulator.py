@@ -37,6 +37,8 @@ from loihi_emu.runtime.flatten import flatten, release_freed_memory, step_arrays
 from loihi_emu.runtime.kernels import STEPS, WRAP_NAMES, slot_base, step_for
 from loihi_emu.runtime.probes import SYNAPSE_QUANTITIES, TRACE_QUANTITIES, Probe, ProbeData, normalize_probes
 from loihi_emu.runtime.progress import Progress
+from loihi_emu.runtime.state import load_state, save_state
+from loihi_emu.runtime.validate import check_init, check_run, check_step_inputs
 
 
 class Emulator:
@@ -55,6 +57,8 @@ class Emulator:
     """
 
     PARALLEL_MIN_SYNAPSES = 1_000_000
+    MAX_THREADS = 1024
+    """Most threads (target blocks) ``n_threads`` may ask for."""
 
     def __init__(
         self,
@@ -65,6 +69,7 @@ class Emulator:
         backend: str = "numba",
         n_threads: int | None = None,
     ) -> None:
+        probes = check_init(image, seed, probes, strict, backend, n_threads, self.MAX_THREADS)
         if backend not in STEPS:
             raise LoihiError(f"unknown backend {backend!r}; choose from {sorted(STEPS)}")
         # the emulator keeps no reference to the image: at run time only the
@@ -156,6 +161,39 @@ class Emulator:
             out[(int(k >> 32), int(k & 0xFFFFFFFF))] = int(c)
         return out
 
+    # ------------------------------------------------------------------ checkpoints
+    def _state(self) -> dict:
+        """The mutable state (live arrays, not copies, and scalars) that a checkpoint must hold.
+
+        :mod:`loihi_emu.runtime.state` saves exactly this and restores it with :meth:`_restore`.
+        """
+        out = {"t": self.t, "synaptic_events": self.synaptic_events, "u": self.u, "v": self.v,
+               "refractory": self.refractory, "ring": self._ring, "spiked": self._spiked, "wraps": self._wraps,
+               "first_wrap": self._first_wrap, "spike_counts": self.spike_counts}
+        if self.learning is not None:
+            lrn = self.learning
+            out.update({"learning.x_tr": lrn.x_tr, "learning.y_tr": lrn.y_tr, "learning.x_last": lrn.arrays.x_last,
+                        "learning.y_last": lrn.arrays.y_last, "learning.w": lrn.w, "learning.d": lrn.d,
+                        "learning.tg": lrn.tg, "learning.prev_src": lrn._prev_src})
+        return out
+
+    def _restore(self, saved: dict) -> None:
+        """Put back a :meth:`_state` (arrays already checked for shape and dtype)."""
+        for k, live in self._state().items():
+            if isinstance(live, np.ndarray) and k != "learning.prev_src":
+                np.copyto(live, saved[k])
+        self.t, self.synaptic_events = int(saved["t"]), int(saved["synaptic_events"])
+        if self.learning is not None:
+            self.learning._prev_src = np.asarray(saved["learning.prev_src"], np.int64)
+
+    def save_state(self, path) -> None:
+        """Write a checkpoint (``loihi-state/1``, an ``.npz``, atomically); see :mod:`loihi_emu.runtime.state`."""
+        save_state(self, path)
+
+    def load_state(self, path) -> None:
+        """Continue from a checkpoint written by :meth:`save_state` for the same image, seed and probes."""
+        load_state(self, path)
+
     # ------------------------------------------------------------------ inputs
     def _input_schedule(self, steps: int, inputs) -> list[np.ndarray]:
         """Per step of this run, the external input axons that spike."""
@@ -213,9 +251,7 @@ class Emulator:
         ``(step, axon)`` pairs ``[k, 2]`` with steps counted from the start of
         this call (duplicates count once). None plays the image's input
         program (:mod:`loihi_emu.image.inputs`) from the current step."""
-        steps = int(steps)
-        if steps < 0:
-            raise InputError(f"steps must be >= 0, got {steps}")
+        steps, inputs = check_run(steps, inputs, progress, self.data.bytes_per_step())
         schedule = self._input_schedule(steps, self._program_inputs(steps) if inputs is None else inputs)
         bar = Progress(steps, enabled=progress)
         for s in range(steps):
@@ -228,8 +264,9 @@ class Emulator:
         Returns the global indices of the compartments that spiked."""
         if inputs is None:
             prog = self._program_inputs(1)
-            inputs = [] if prog is None else np.flatnonzero(prog[0])
-        axons = np.asarray(list(inputs), np.int64)
+            axons = np.zeros(0, np.int64) if prog is None else np.flatnonzero(prog[0]).astype(np.int64)
+        else:
+            axons = check_step_inputs(inputs)
         if axons.size and (axons.min() < 0 or axons.max() >= self.net.n_in):
             bad = int(axons[(axons < 0) | (axons >= self.net.n_in)][0])
             raise InputError(f"input axon {bad} is outside 0..{self.net.n_in - 1}")

@@ -72,7 +72,9 @@ def normalize_probes(
             raise ProbeError(f"probe {p!r} is neither a quantity name nor a Probe")
         if p.quantity not in QUANTITIES:
             raise ProbeError(f"probe {p.key!r}: unknown quantity {p.quantity!r}; known: {', '.join(QUANTITIES)}")
-        if not isinstance(p.every, int) or p.every < 1:
+        if not isinstance(p.quantity, str) or (p.name is not None and not isinstance(p.name, str)):
+            raise ProbeError(f"probe {p!r}: quantity and name must be strings")
+        if isinstance(p.every, bool) or not isinstance(p.every, (int, np.integer)) or p.every < 1:
             raise ProbeError(f"probe {p.key!r}: every must be a positive integer, got {p.every!r}")
         if p.key in keys:
             raise ProbeError(f"two probes are named {p.key!r}; give one a name=")
@@ -91,7 +93,14 @@ def normalize_probes(
             size = (sizes or {}).get(p.quantity, n)
             what = "source" if p.quantity in SOURCE_QUANTITIES else (
                 "plastic synapse" if p.quantity in SYNAPSE_QUANTITIES else "compartment")
-            idx = np.asarray(p.compartments, dtype=np.int64).ravel()
+            try:
+                raw = np.asarray(p.compartments)
+            except (TypeError, ValueError):
+                raise ProbeError(f"probe {p.key!r}: compartments must be a list of whole numbers") from None
+            if raw.size and raw.dtype.kind not in "iu":
+                raise ProbeError(f"probe {p.key!r}: {what} indices must be whole numbers, got {raw.dtype} "
+                                 f"({raw.reshape(-1)[:3].tolist()}...)")
+            idx = raw.astype(np.int64).ravel()
             bad = (idx < 0) | (idx >= size)
             if bad.any():
                 raise ProbeError(f"probe {p.key!r}: {what} {int(idx[bad][0])} is outside 0..{size - 1}")
@@ -136,6 +145,27 @@ class ProbeData(Mapping):
     def probes(self) -> list[tuple[Probe, np.ndarray | None]]:
         """The (probe, global index array or None for all) pairs being recorded."""
         return list(self._probes)
+
+    def bytes_per_step(self) -> int:
+        """Bytes the recording grows by per step (upper bound: every probe's row, every step)."""
+        total = 0
+        for p, idx in self._probes:
+            width = self._sizes.get(p.quantity, self._n) if idx is None else idx.size
+            total += width * (1 if p.quantity == "spikes" else np.dtype(self._value_dtype).itemsize)
+        return total
+
+    def export(self) -> dict[str, np.ndarray]:
+        """Everything recorded so far, by key (as :meth:`__getitem__` gives it), for checkpoints."""
+        return {k: self[k] for k in self}
+
+    def restore(self, saved: dict[str, np.ndarray]) -> None:
+        """Replace the recording with ``saved`` (from :meth:`export`, shapes checked by the caller)."""
+        for p, _ in self._probes:
+            self._chunks[p.key] = list(saved[p.key])
+        if self.has_events:
+            ev = saved["spike_events"]
+            self._events = [ev] if ev.size else []
+        self._cache.clear()
 
     def record(self, t: int, state: dict[str, np.ndarray], spike_idx: np.ndarray) -> None:
         """Record step ``t`` (absolute) from ``state`` (quantity -> array over its axis)."""
