@@ -30,6 +30,8 @@ from compiler.network.model import Network
 FORMAT = "loihi-net/1"
 POP_KEYS = {"name", "size", "input", "tau_u", "tau_v", "decay_u_reg", "decay_v", "vth", "bias", "refractory",
             "vmin", "vmax", "v_scale", "decay_u", "decay_v_reg", "tau_convention"}
+POP_KEYS |= {"noise_exp", "noise_offset", "noise_target"}  # docs/noise.md
+STRING_POP_KEYS = {"tau_convention", "noise_target"}  # population keys whose value is a string, not a number
 PROJ_KEYS = {"pre", "post", "weights", "sparse", "delay", "weight_bits", "sign_mode", "weight_exp", "learning_rule",
              "traces", "learning_epoch", "stochastic_rounding", "w_max"}
 
@@ -107,7 +109,7 @@ def network_from_dict(doc: dict, base: Path | None = None, label: str = "network
             enc, spikes = _encoder(p["input"], arrays, f"{where}.input")
             net.add_input(p["name"], p.get("size"), spikes=spikes, encoder=enc)
         else:
-            params = {k: v if k == "tau_convention" else arrays.value(v, f"{where}.{k}")
+            params = {k: v if k in STRING_POP_KEYS else arrays.value(v, f"{where}.{k}")
                       for k, v in p.items() if k not in ("name", "size")}
             net.add_population(p["name"], p.get("size"), **params)
     for i, e in enumerate(doc.get("projections", [])):

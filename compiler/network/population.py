@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compiler.errors import LearningError, LearningRuleError, ParameterError, ShapeError
+from compiler.network.noise import check_noise
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import COMPARTMENT_TRACES, SOURCE_TRACES, TRACES
 from loihi_emu.image.profiles import LearningProfile
@@ -85,6 +86,13 @@ class Population:
     silent steps after the spike step).
     v_scale: fix the scale (v units per model unit) instead of letting the
     quantizer choose it.
+    noise_exp, noise_offset, noise_target: compartment noise, one setting
+    for the whole population (docs/noise.md). ``noise_exp`` (0..23; None,
+    the default, = no noise) and ``noise_offset`` (-128..127) are the
+    hardware integers: every step each compartment adds
+    ``trunc((r + 64 * noise_offset) * 2^(noise_exp - 7))`` v units, r uniform
+    in -127..127, to its current's input (``noise_target="u"``) or to its
+    voltage's input (``"v"``, the default).
     """
 
     name: str
@@ -102,6 +110,9 @@ class Population:
     decay_u: np.ndarray | float | None = None
     decay_v: np.ndarray | float | None = None
     tau_convention: str = "euler"
+    noise_exp: int | None = None
+    noise_offset: int = 0
+    noise_target: str = "v"
     spec: HardwareSpec = field(default=LOIHI1, repr=False)
 
     @property
@@ -156,6 +167,17 @@ class Population:
                 set_(name, arr)
         if self.v_scale is not None and not (np.isfinite(self.v_scale) and self.v_scale > 0):
             raise ParameterError(f"{w}: v_scale = {self.v_scale} must be finite and > 0 (v units per model unit)")
+        self._check_noise()
+
+    def _check_noise(self) -> None:
+        exp, off = check_noise(self.label, self.spec, self.noise_exp, self.noise_offset, self.noise_target)
+        object.__setattr__(self, "noise_exp", exp)
+        object.__setattr__(self, "noise_offset", off)
+
+    @property
+    def noisy(self) -> bool:
+        """True when the population's compartments have noise."""
+        return self.noise_exp is not None
 
     def decay_fraction(self, which: str) -> np.ndarray | None:
         """Fraction of ``which`` ('u' or 'v') lost per step, float [size]; None when the register is given."""
@@ -174,6 +196,8 @@ class Population:
         out = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
         if self.tau_convention != "euler":
             out["tau_convention"] = self.tau_convention
+        if self.noisy:
+            out.update(noise_exp=self.noise_exp, noise_offset=self.noise_offset, noise_target=self.noise_target)
         return out
 
 

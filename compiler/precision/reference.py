@@ -8,8 +8,8 @@ emulator's ``v`` divided by the population's scale is the same quantity).
 One step ``t``, per compartment, in the emulator's order::
 
     q  = sum of the weights of synapses whose source spiked in step t - 1 - delay
-    u  = keep_u * u + q                  # no wrap
-    u2 = u + bias                        # transient, never stored
+    u  = keep_u * u + q (+ noise)        # no wrap; noise: docs/noise.md
+    u2 = u + bias (+ noise)              # transient, never stored
     v  = clip(keep_v * v + u2, vmin, vmax)   # clip only where vmin/vmax are given
     v  = 0                  where counter > 0        # refractory
     spike = v > vth;  on spike: v = 0, counter = refractory
@@ -42,6 +42,7 @@ from compiler.errors import CompilerError
 from compiler.network.input_population import InputPopulation
 from compiler.network.model import Network
 from compiler.passes.quantize import quantize_network
+from compiler.precision.float_noise import FloatNoise
 from loihi_emu.image.core import TRACES
 from loihi_emu.image.input_eval import program_array
 from loihi_emu.runtime.probes import Probe, ProbeData, normalize_probes
@@ -137,7 +138,9 @@ class FloatSimulator:
     synapse order), as names or :class:`loihi_emu.Probe`.
     learning: per plastic projection ``"pre->post"``, its :class:`FloatLearning`
     (or one FloatLearning for all). plastic: False runs every projection with
-    its initial, static weights (learning rules ignored).
+    its initial, static weights (learning rules ignored). seed: the
+    emulator's seed, for the noise of populations that have it (the same
+    sequence, in model units: :mod:`compiler.precision.float_noise`).
     """
 
     def __init__(
@@ -146,8 +149,10 @@ class FloatSimulator:
         probes: Iterable[str | Probe] = ("spikes",),
         learning: Mapping[str, FloatLearning] | FloatLearning | None = None,
         plastic: bool = True,
+        seed: int = 0,
     ) -> None:
         net = self.network = network
+        self._noise = FloatNoise(net, seed) if any(p.noisy for p in net.populations) else None
         self.n = n = net.n_compartments
         self.n_in = n_in = net.n_inputs
         self.keep_u, self.keep_v = keep_factors(net)
@@ -353,8 +358,11 @@ class FloatSimulator:
         slot = t % self.n_slots
         q = self._ring[slot * n : (slot + 1) * n].copy()
         self._ring[slot * n : (slot + 1) * n] = 0.0
-        self.u = self.keep_u * self.u + q
-        v = np.clip(self.keep_v * self.v + self.u + self.bias, self.vmin, self.vmax)
+        nq = nu2 = 0.0
+        if self._noise is not None:
+            nq, nu2 = self._noise.step(t)
+        self.u = self.keep_u * self.u + q + nq
+        v = np.clip(self.keep_v * self.v + self.u + self.bias + nu2, self.vmin, self.vmax)
         v[self.counter > 0] = 0.0
         spiked = v > self.vth
         v[spiked] = 0.0

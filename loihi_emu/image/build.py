@@ -23,6 +23,7 @@ import numpy as np
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import (
+    NOISE_FIELDS,
     REGISTERS,
     SIGN_MIXED,
     CompartmentTable,
@@ -117,7 +118,9 @@ def build_image(
     """Lower global register arrays onto cores (:func:`core_tables`, then :func:`finish_image`).
 
     compartments: the eight CUBA register arrays of
-        :data:`COMPARTMENT_FIELDS`, each [n] (scalars broadcast).
+        :data:`COMPARTMENT_FIELDS`, each [n] (scalars broadcast), and
+        optionally the noise fields ``noise_mode``, ``noise_exp``,
+        ``noise_offset`` (docs/noise.md; absent: no noise).
     core_of: [n] global core number of each compartment; global core ``g``
         is chip ``g // spec.cores_per_chip``, core ``g % spec.cores_per_chip``.
         Within a core, compartments keep ascending global order.
@@ -182,6 +185,7 @@ def core_tables(
     core_of = np.asarray(core_of).astype(np.int64)
     n = core_of.size
     regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
+    regs.update({k: _int_array(k, compartments[k], n) for k in NOISE_FIELDS if k in compartments})
     syn_pre = _index_array("syn_pre", syn_pre)
     m = syn_pre.size
     n_prof = len(learning_profiles)
@@ -222,7 +226,8 @@ def core_tables(
         chip, index = int(g // cpc), int(g % cpc)
         where = f"chip {chip} core {index}: "
         members = order[comp_start[k] : comp_start[k + 1]]  # global ids, ascending
-        ctab = CompartmentTable(**{f: regs[f][members] for f in COMPARTMENT_FIELDS}, global_index=members, where=where, spec=spec)
+        ctab = CompartmentTable(**{f: a[members] for f, a in regs.items()}, global_index=members, where=where,
+                                spec=spec)
         sel = _ranges(post_ptr[members], post_ptr[members + 1])
         if by_post is not None:
             sel = by_post[sel]

@@ -40,6 +40,11 @@ from loihi_emu.image.popmap import PopulationMap
 from loihi_emu.image.tables import (  # noqa: F401  (re-exported: the image's public vocabulary)
     COMPARTMENT_TRACES,
     CORE_TABLES,
+    NOISE_FIELDS,
+    NOISE_OFF,
+    NOISE_TARGETS,
+    NOISE_U,
+    NOISE_V,
     OPTIONAL_TABLES,
     REGISTERS,
     ROUND_DETERMINISTIC,

@@ -1,6 +1,6 @@
 """Loading board images of every format version; saving the per-core layout of format 2.
 
-:func:`load` reads format ``loihi-image/3`` through :mod:`loihi_emu.image.store`
+:func:`load` reads formats ``loihi-image/3`` and ``/4`` through :mod:`loihi_emu.image.store`
 and format ``loihi-image/1`` itself, as described here.
 
 Layout (format ``loihi-image/2``): the member ``header`` is a 0-d unicode
@@ -105,7 +105,7 @@ def _parse_header(files: Any, path: str) -> dict:
         raise ImageFileError(f"{path}: header is not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") not in FORMATS:
         got = header.get("format") if isinstance(header, dict) else None
-        raise ImageFileError(f"{path}: header format is {got!r}, expected one of {[*FORMATS, store.FORMAT]}")
+        raise ImageFileError(f"{path}: header format is {got!r}, expected one of {[*FORMATS, *store.FORMATS]}")
     if header.get("spec") not in SPECS:
         raise ImageFileError(f"{path}: unknown hardware spec {header.get('spec')!r}; known: {sorted(SPECS)}")
     cores = header.get("cores")
@@ -135,9 +135,9 @@ def _read_part(files: Any, header: dict, key: str, prefix: str, cls, path: str):
 
 
 def load(path: str | os.PathLike) -> Image:
-    """Read a board image of any format version (1, or 3 via :mod:`.store`). Never unpickles anything."""
+    """Read a board image of any format version (1, 2, or 3 and 4 via :mod:`.store`). Never unpickles anything."""
     label = os.fspath(path)
-    if store.format_of(label) == store.FORMAT:
+    if store.format_of(label) in store.FORMATS:
         return store.load(label)
     try:
         files = np.load(label, allow_pickle=False)

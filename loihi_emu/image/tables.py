@@ -10,13 +10,13 @@ field, index, value and limit. How the tables fit together is in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
 
 from loihi_emu.errors import ImageError
-from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.table_base import Table, check_range  # noqa: F401  (re-exported)
 from microcode import RuleError, disassemble
 
 # The CUBA registers of a compartment, in table order (the one list of them).
@@ -25,105 +25,13 @@ REGISTERS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "ref
 TRACES = ("x1", "x2", "y1", "y2", "y3")
 SOURCE_TRACES, COMPARTMENT_TRACES = TRACES[:2], TRACES[2:]
 
+# Compartment noise (docs/noise.md): the optional fields, and what noise_mode means.
+NOISE_FIELDS = ("noise_mode", "noise_exp", "noise_offset")
+NOISE_OFF, NOISE_U, NOISE_V = 0, 1, 2  # no noise; added to q (the current's input); added to u2 (the voltage's)
+NOISE_TARGETS = {"u": NOISE_U, "v": NOISE_V}
+
 SIGN_MIXED, SIGN_EXCITATORY, SIGN_INHIBITORY = 1, 2, 3
 SIGN_MODES = {SIGN_MIXED: "mixed", SIGN_EXCITATORY: "excitatory", SIGN_INHIBITORY: "inhibitory"}
-
-
-def _as_array(table: str, name: str, value, dtype, where: str) -> np.ndarray:
-    """Coerce ``value`` to a 1-D array of ``dtype`` without losing any value."""
-    arr = np.asarray(value)
-    if arr.ndim != 1:
-        raise ImageError(f"{where}{table}.{name}: expected a 1-D array, got shape {arr.shape}")
-    if arr.dtype.kind not in "iub" and arr.size:
-        raise ImageError(f"{where}{table}.{name}: expected integers, got dtype {arr.dtype}")
-    target = np.dtype(dtype)
-    if arr.dtype != target:
-        info = np.iinfo(target)
-        if arr.size:
-            lo, hi = int(arr.min()), int(arr.max())
-            if lo < info.min or hi > info.max:
-                bad = int(np.flatnonzero((arr < info.min) | (arr > info.max))[0])
-                raise ImageError(
-                    f"{where}{table}.{name}[{bad}] = {int(arr[bad])} does not fit {target} "
-                    f"({info.min}..{info.max})"
-                )
-        arr = arr.astype(target)
-    return np.ascontiguousarray(arr)
-
-
-def check_range(where: str, table: str, name: str, arr: np.ndarray, lo: int, hi: int, unit: str = "") -> None:
-    """Raise :class:`ImageError` naming the first element of ``arr`` outside ``lo..hi``."""
-    if arr.size == 0:
-        return
-    bad = (arr < lo) | (arr > hi)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ImageError(
-            f"{where}{table}.{name}[{i}] = {int(arr[i])} is outside {lo}..{hi}{unit}"
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class Table:
-    """A table of parallel integer arrays, each with a fixed dtype.
-
-    ``where`` only labels errors (for example ``"chip 0 core 3: "``); ``spec``
-    gives the register ranges. Neither is part of the table's data.
-    """
-
-    DTYPES: ClassVar[dict[str, str]] = {}
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset()  # fields with a default (older files may lack them)
-    where: str = field(default="", kw_only=True, repr=False, compare=False)
-    spec: HardwareSpec = field(default=LOIHI1, kw_only=True, repr=False, compare=False)
-
-    @property
-    def table_name(self) -> str:
-        return type(self).__name__
-
-    def __post_init__(self) -> None:
-        for name, dtype in self.DTYPES.items():
-            object.__setattr__(
-                self, name, _as_array(self.table_name, name, getattr(self, name), dtype, self.where)
-            )
-        self.check()
-
-    def check(self) -> None:
-        """Shape and range checks; subclasses extend."""
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The table's data, field name -> array."""
-        return {name: getattr(self, name) for name in self.DTYPES}
-
-    def equals(self, other: Table) -> bool:
-        """True when ``other`` is the same table class holding the same arrays."""
-        return type(self) is type(other) and all(
-            np.array_equal(a, b) and a.dtype == b.dtype
-            for a, b in zip(self.arrays().values(), other.arrays().values())
-        )
-
-    def _same_length(self, names: tuple[str, ...], n: int | None = None) -> int:
-        sizes = {name: getattr(self, name).size for name in names}
-        n = next(iter(sizes.values())) if n is None else n
-        for name, size in sizes.items():
-            if size != n:
-                raise ImageError(
-                    f"{self.where}{self.table_name}.{name} has {size} entries, expected {n}"
-                )
-        return n
-
-    def _check_ptr(self, name: str, n_rows: int, n_items: int) -> None:
-        ptr = getattr(self, name)
-        if ptr.size != n_rows + 1:
-            raise ImageError(f"{self.where}{self.table_name}.{name} has {ptr.size} entries, expected {n_rows + 1}")
-        if ptr[0] != 0 or ptr[-1] != n_items:
-            raise ImageError(
-                f"{self.where}{self.table_name}.{name} must run from 0 to {n_items}, "
-                f"got {int(ptr[0])}..{int(ptr[-1])}"
-            )
-        steps = np.diff(ptr)
-        if steps.size and steps.min() < 0:
-            i = int(np.flatnonzero(steps < 0)[0])
-            raise ImageError(f"{self.where}{self.table_name}.{name}[{i + 1}] decreases (CSR pointers)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +45,11 @@ class CompartmentTable(Table):
     refract: refractory delay in steps, 1..63.
     vmin, vmax: voltage clip bounds in v units, -2^23..0 and 0..2^23-1.
     global_index: this compartment's index in the image's global numbering.
+    noise_mode, noise_exp, noise_offset (optional; default 0 = no noise):
+    0 no noise, 1 noise added to q (the current's input), 2 to u2 (the
+    voltage's input); exponent 0..23 and signed offset mantissa -128..127
+    of ``trunc((r + 64 * offset) * 2^(exp - 7))``, r uniform in -127..127
+    (docs/noise.md). A core holds one noise setting (limits.validate).
     """
 
     decay_u_reg: np.ndarray
@@ -148,12 +61,28 @@ class CompartmentTable(Table):
     vmin: np.ndarray
     vmax: np.ndarray
     global_index: np.ndarray
+    noise_mode: np.ndarray | None = None
+    noise_exp: np.ndarray | None = None
+    noise_offset: np.ndarray | None = None
 
-    DTYPES: ClassVar[dict[str, str]] = {**dict.fromkeys(REGISTERS, "int32"), "global_index": "int64"}
+    DTYPES: ClassVar[dict[str, str]] = {**dict.fromkeys(REGISTERS, "int32"), "global_index": "int64",
+                                        "noise_mode": "uint8", "noise_exp": "int8", "noise_offset": "int8"}
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset(NOISE_FIELDS)
+
+    def __post_init__(self) -> None:
+        for f in NOISE_FIELDS:
+            if getattr(self, f) is None:
+                object.__setattr__(self, f, np.zeros(np.asarray(self.decay_u_reg).size, self.DTYPES[f]))
+        super().__post_init__()
 
     @property
     def n(self) -> int:
         return self.decay_u_reg.size
+
+    @property
+    def noisy(self) -> np.ndarray:
+        """bool [n]: compartments with noise."""
+        return self.noise_mode != NOISE_OFF
 
     def check(self) -> None:
         s, w, t = self.spec, self.where, self.table_name
@@ -167,6 +96,9 @@ class CompartmentTable(Table):
         check_range(w, t, "vmin", self.vmin, s.v_min_limit, 0)
         check_range(w, t, "vmax", self.vmax, 0, s.v_max_limit)
         check_range(w, t, "global_index", self.global_index, 0, np.iinfo(np.int64).max)
+        check_range(w, t, "noise_mode", self.noise_mode, NOISE_OFF, NOISE_V, " (0 off, 1 u, 2 v)")
+        check_range(w, t, "noise_exp", self.noise_exp, s.noise_exp_min, s.noise_exp_max)
+        check_range(w, t, "noise_offset", self.noise_offset, *s.noise_offset_range)
 
 
 @dataclass(frozen=True, eq=False)
