@@ -34,6 +34,7 @@ POP_KEYS |= {"noise_exp", "noise_offset", "noise_target"}  # docs/noise.md
 STRING_POP_KEYS = {"tau_convention", "noise_target"}  # population keys whose value is a string, not a number
 PROJ_KEYS = {"pre", "post", "weights", "sparse", "delay", "weight_bits", "sign_mode", "weight_exp", "learning_rule",
              "traces", "learning_epoch", "stochastic_rounding", "w_max"}
+PROJ_KEYS |= {"reward"}  # docs/reward.md
 
 
 class _Arrays:
@@ -131,7 +132,7 @@ def network_from_dict(doc: dict, base: Path | None = None, label: str = "network
                     weight_bits=e.get("weight_bits"), sign_mode=e.get("sign_mode"),
                     weight_exp=e.get("weight_exp"), learning_rule=e.get("learning_rule"), traces=e.get("traces"),
                     learning_epoch=e.get("learning_epoch", 1), stochastic_rounding=e.get("stochastic_rounding", False),
-                    w_max=e.get("w_max"))
+                    w_max=e.get("w_max"), reward=e.get("reward"))
     return net
 
 
@@ -210,6 +211,8 @@ def save_network(net: Network, path: str | os.PathLike, inline_max: int = 16) ->
             entry["stochastic_rounding"] = pr.stochastic_rounding
             if pr.w_max is not None:
                 entry["w_max"] = pr.w_max
+            if pr.reward is not None:
+                entry["reward"] = pr.reward
         projs.append(entry)
     doc = {"format": FORMAT, "name": net.name, "populations": pops, "projections": projs}
     if arrays:

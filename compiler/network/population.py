@@ -228,6 +228,9 @@ class Projection:
     w_max: the largest |weight| learning may reach, in model units (default:
     the largest initial |weight|). The quantizer sizes the synapse format for
     it, so learned weights have room to grow before the format clips them.
+    reward: the name of a one-axon input population whose spikes are the
+    rule's reward (r0, r1; docs/reward.md); traces ``"r1": (impulse, tau)``
+    sets its trace. The network checks the name (Network.connect).
     """
 
     pre: str
@@ -246,6 +249,7 @@ class Projection:
     learning_epoch: int = 1
     stochastic_rounding: bool = False
     w_max: float | None = None
+    reward: str | None = None
     spec: HardwareSpec = field(default=LOIHI1, repr=False)
 
     @property
@@ -330,8 +334,8 @@ class Projection:
             raise LearningError(f"{w}: traces must map a trace name to (impulse, tau)")
         norm: dict[str, tuple[int, int]] = {}
         for name, val in traces.items():
-            if name not in TRACE_NAMES:
-                raise LearningError(f"{w}: unknown trace {name!r}; traces are {', '.join(TRACE_NAMES)}")
+            if name not in (*TRACE_NAMES, "r1"):
+                raise LearningError(f"{w}: unknown trace {name!r}; traces are {', '.join(TRACE_NAMES)}, r1")
             try:
                 imp, tau = val
             except (TypeError, ValueError):
@@ -344,7 +348,7 @@ class Projection:
                     raise LearningError(f"{w}: trace {name} {what} = {v!r} is outside {lo}..{hi}{unit}"
                                         + (" (leave the trace out to switch it off)" if what == "tau" else ""))
             norm[name] = (int(imp), int(tau))
-        norm = {n: norm[n] for n in TRACE_NAMES if n in norm}
+        norm = {n: norm[n] for n in (*TRACE_NAMES, "r1") if n in norm}
         read = {f.variable for r in program.rules for p in r.products for f in p.factors}
         missing = [t for t in TRACE_NAMES if t in read and t not in norm]
         if missing:
@@ -357,8 +361,9 @@ class Projection:
         set_("learning_epoch", int(ep))
         set_("stochastic_rounding", bool(self.stochastic_rounding))
         set_("_program", program)
-        set_("_profile", LearningProfile(code, tuple((n, i, t) for n, (i, t) in norm.items()), int(ep),
-                                         "stochastic" if self.stochastic_rounding else "det"))
+        set_("_profile", LearningProfile(code, tuple((n, i, t) for n, (i, t) in norm.items() if n != "r1"), int(ep),
+                                         "stochastic" if self.stochastic_rounding else "det",
+                                         reward=norm.get("r1", (0, 0))))  # the reward axon: quantize_network
 
     @property
     def n(self) -> int:

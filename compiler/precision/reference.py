@@ -71,7 +71,9 @@ class FloatLearning:
     The rule's ``dw`` is added as is (no rounding to the format's step); the
     weight is only kept on its sign (>= 0 excitatory, <= 0 inhibitory), the
     one bound that is physical. ``d`` reads the synapse's delay, ``t`` reads
-    0, ``r0``/``r1`` read 0 (as in the emulator); ``dd``/``dt`` rules are not
+    0, ``r0``/``r1`` the reward of the projection's ``reward`` input (spike
+    indicator in the epoch, float trace with the ``r1`` (impulse, tau) of its
+    traces, docs/reward.md; 0 without one); ``dd``/``dt`` rules are not
     evaluated (an error). The projection's ``learning_epoch`` T is followed
     (``x0``, ``y0``, ``uK``: at least once in the epoch; the rule runs at the
     epoch's last step); ``stochastic_rounding`` has no float meaning.
@@ -103,6 +105,10 @@ class _Plastic:
     x0_acc: np.ndarray | None = None  # any arrival in the current epoch (per pre index)
     y0_acc: np.ndarray | None = None
     u_acc: dict[int, bool] = field(default_factory=dict)
+    reward_src: int = -1  # global source id of the reward axon, -1: none (r0 = r1 = 0)
+    r1: tuple[float, float] = (0.0, 0.0)  # (impulse, tau) of the reward trace
+    r_tr: float = 0.0
+    r0_acc: float = 0.0
 
 
 def keep_factors(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -261,13 +267,17 @@ class FloatSimulator:
             pre_pop, post_pop = self.network.population(proj.pre), self.network.population(proj.post)
             state = {}
             for tr, (_, tau) in cfg.traces.items():
+                if tr == "r1":
+                    continue
                 if tr not in TRACE_NAMES or tau < 0:
                     raise FloatReferenceError(f"{label}: trace {tr!r} with tau {tau} (traces {TRACE_NAMES}, tau >= 0)")
                 state[tr] = np.zeros(pre_pop.size if tr.startswith("x") else post_pop.size)
             out.append(_Plastic(label, program, pos_of[owner_all == k], proj.pre_index.astype(np.int64),
                                 proj.post_index.astype(np.int64), src_offset(proj.pre), cx[proj.post][0],
                                 pre_pop.size, post_pop.size, proj.delays().astype(np.float64), float(unit), sign,
-                                {t: (float(i), float(tau)) for t, (i, tau) in cfg.traces.items()}, state, epoch))
+                                {t: (float(i), float(tau)) for t, (i, tau) in cfg.traces.items() if t != "r1"}, state,
+                                epoch, reward_src=src_offset(proj.reward) if proj.reward else -1,
+                                r1=tuple(float(x) for x in cfg.traces.get("r1", (0, 0)))))
         return out
 
     def _learn(self, t: int) -> None:
@@ -278,11 +288,15 @@ class FloatSimulator:
             y0 = self._prev_src[n_in + pl.cx0 : n_in + pl.cx0 + pl.post_size].astype(np.float64)
             for tr, (imp, _) in pl.traces.items():
                 pl.state[tr] += imp * (x0 if tr.startswith("x") else y0)
+            r_hit = float(pl.reward_src >= 0 and self._prev_src[pl.reward_src])
+            pl.r_tr += pl.r1[0] * r_hit
             # learning epoch T: x0 / y0 / uK mean "at least once in the epoch"; the rule runs at its last step
             if pl.x0_acc is None or t % pl.epoch == 0:
                 pl.x0_acc, pl.y0_acc, pl.u_acc = np.zeros(pl.pre_size), np.zeros(pl.post_size), {}
+                pl.r0_acc = 0.0
             pl.x0_acc = np.maximum(pl.x0_acc, x0)
             pl.y0_acc = np.maximum(pl.y0_acc, y0)
+            pl.r0_acc = max(pl.r0_acc, r_hit)
             for k in range(10):
                 pl.u_acc[k] = pl.u_acc.get(k, False) or t % (1 << k) == 0
             if (t + 1) % pl.epoch:
@@ -290,7 +304,7 @@ class FloatSimulator:
                 continue
             w = self.w[pl.pos] / pl.unit
             values = {"x0": pl.x0_acc[pl.pre], "y0": pl.y0_acc[pl.post], "w": w, "d": pl.delay,
-                      "t": np.zeros_like(w), "r0": np.zeros_like(w), "r1": np.zeros_like(w)}
+                      "t": np.zeros_like(w), "r0": np.full_like(w, pl.r0_acc), "r1": np.full_like(w, pl.r_tr)}
             values.update({f"u{k}": float(v) for k, v in pl.u_acc.items()})
             for tr in TRACE_NAMES:
                 arr = pl.state.get(tr)
@@ -316,6 +330,7 @@ class FloatSimulator:
     def _decay_traces(pl: _Plastic) -> None:
         for tr, (_, tau) in pl.traces.items():
             pl.state[tr] *= (tau - 1.0) / tau if tau > 0 else 0.0
+        pl.r_tr *= (pl.r1[1] - 1.0) / pl.r1[1] if pl.r1[1] > 0 else 0.0
 
     # ------------------------------------------------------------------ running
     def _inputs(self, steps: int, inputs) -> np.ndarray:

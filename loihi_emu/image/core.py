@@ -47,6 +47,7 @@ from loihi_emu.image.tables import (  # noqa: F401  (re-exported: the image's pu
     NOISE_V,
     OPTIONAL_TABLES,
     REGISTERS,
+    REWARD_FIELDS,
     ROUND_DETERMINISTIC,
     ROUND_STOCHASTIC,
     SIGN_EXCITATORY,

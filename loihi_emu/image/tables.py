@@ -30,6 +30,9 @@ NOISE_FIELDS = ("noise_mode", "noise_exp", "noise_offset")
 NOISE_OFF, NOISE_U, NOISE_V = 0, 1, 2  # no noise; added to q (the current's input); added to u2 (the voltage's)
 NOISE_TARGETS = {"u": NOISE_U, "v": NOISE_V}
 
+# Reward (docs/reward.md): the optional learning-profile fields.
+REWARD_FIELDS = ("reward_axon", "r1_impulse", "r1_tau")
+
 SIGN_MIXED, SIGN_EXCITATORY, SIGN_INHIBITORY = 1, 2, 3
 SIGN_MODES = {SIGN_MIXED: "mixed", SIGN_EXCITATORY: "excitatory", SIGN_INHIBITORY: "inhibitory"}
 
@@ -279,6 +282,10 @@ class LearningProfileTable(Table):
     <trace>_tau: decay time constant in steps, 1..trace_tau_max
     (``x <- floor(x * (tau - 1) / tau)`` per step); 0 = trace off (reads 0).
     x1, x2 belong to the synapses' sources, y1..y3 to their target compartments.
+    reward_axon, r1_impulse, r1_tau (optional; docs/reward.md): the image's
+    external input axon whose spikes are the profile's reward (-1, the
+    default: none), and the impulse (0..127) and tau (steps, 0 = off) of its
+    reward trace r1.
     """
 
     code_ptr: np.ndarray
@@ -295,11 +302,22 @@ class LearningProfileTable(Table):
     y2_tau: np.ndarray
     y3_impulse: np.ndarray
     y3_tau: np.ndarray
+    reward_axon: np.ndarray | None = None
+    r1_impulse: np.ndarray | None = None
+    r1_tau: np.ndarray | None = None
 
     DTYPES: ClassVar[dict[str, str]] = {
         "code_ptr": "int64", "code": "uint8", "epoch": "uint8", "rounding": "uint8",
         **{f"{tr}_{k}": dt for tr in TRACES for k, dt in (("impulse", "uint8"), ("tau", "uint16"))},
+        "reward_axon": "int32", "r1_impulse": "uint8", "r1_tau": "uint16",
     }
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset(REWARD_FIELDS)
+
+    def __post_init__(self) -> None:
+        for f, fill in zip(REWARD_FIELDS, (-1, 0, 0)):
+            if getattr(self, f) is None:
+                object.__setattr__(self, f, np.full(np.asarray(self.epoch).size, fill, self.DTYPES[f]))
+        super().__post_init__()
 
     @property
     def n(self) -> int:
@@ -312,6 +330,10 @@ class LearningProfileTable(Table):
     def trace_settings(self, i: int) -> tuple[int, ...]:
         """(impulse, tau) of x1, x2, y1, y2, y3 of profile ``i``, flattened."""
         return tuple(int(getattr(self, f"{tr}_{k}")[i]) for tr in TRACES for k in ("impulse", "tau"))
+
+    def reward_settings(self, i: int) -> tuple[int, int, int]:
+        """(reward_axon, r1 impulse, r1 tau) of profile ``i``; reward_axon -1 = no reward input."""
+        return int(self.reward_axon[i]), int(self.r1_impulse[i]), int(self.r1_tau[i])
 
     def program(self, i: int):
         """Profile ``i``'s rules as a :class:`microcode.Program`, decoded once when the table was built."""
@@ -330,6 +352,9 @@ class LearningProfileTable(Table):
     def check(self) -> None:
         s, w, t = self.spec, self.where, self.table_name
         n = self._same_length(tuple(k for k in self.DTYPES if k not in ("code_ptr", "code")))
+        check_range(w, t, "reward_axon", self.reward_axon, -1, np.iinfo(np.int32).max, " (-1 = no reward)")
+        check_range(w, t, "r1_impulse", self.r1_impulse, 0, s.trace_impulse_max)
+        check_range(w, t, "r1_tau", self.r1_tau, 0, s.trace_tau_max, " steps (0 = off)")
         if self.code_ptr.size == 0:
             raise ImageError(f"{w}{t}.code_ptr must hold at least one entry")
         self._check_ptr("code_ptr", n, self.code.size)
