@@ -237,7 +237,7 @@ def test_float_reference_follows_the_same_noise():
     assert not np.allclose(other.data["u"], ref.data["u"])
 
 
-def test_saved_v4_file_with_noise_loads_and_runs_the_same():
+def test_saved_v4_file_with_noise_and_reward_loads_and_runs_the_same():
     from pathlib import Path
 
     from loihi_emu import load
@@ -253,7 +253,22 @@ def test_saved_v4_file_with_noise_loads_and_runs_the_same():
         emu.run(want["inputs"].shape[0], want["inputs"])
         for q in ("spikes", "v", "w"):
             np.testing.assert_array_equal(emu.data[q], want[q], err_msg=q)
+    # its learning profile reads r1 from reward axon 3: without those spikes the weights differ
+    assert {c.learning.reward_settings(0) for c in image.cores if c.learning.n} == {(3, 50, 5)}
+    quiet = want["inputs"].copy()
+    quiet[:, 3] = 0
+    emu = Emulator(image, seed=11, probes=("w",))
+    emu.run(quiet.shape[0], quiet)
+    assert not np.array_equal(emu.data["w"], want["w"])
     # the v3 file of the same board has no noise fields: they default to no noise
     v3 = load(data / "board-v3.npz")
     assert not any(c.compartments.noisy.any() for c in v3.cores)
     assert not np.array_equal(dict(np.load(data / "board-expected.npz"))["v"], want["v"])
+
+
+def test_a_noisy_compartment_is_active_every_step_in_the_energy_counts():
+    from loihi_emu.runtime.energy_counts import structure
+
+    st = structure(_one_core(2, exp=3, n=4))
+    assert st.bias_on.all()
+    assert not structure(_one_core(0, n=4)).bias_on.any()

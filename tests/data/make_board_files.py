@@ -9,7 +9,8 @@ a plastic projection (one learning profile). ``board-expected.npz`` holds
 the inputs it was run with and what it gave (spikes, v and the plastic
 weights after each step), so a later version of the loader must reproduce it.
 ``board-v4.npz`` (format ``loihi-image/4``) is the same board with compartment
-noise (docs/noise.md) on two of its three cores; ``board-v4-expected.npz``
+noise (docs/noise.md) on two of its three cores and a reward input (axon 3,
+docs/reward.md) read by its learning rule; ``board-v4-expected.npz``
 holds what it gave with seed 11.
 Existing files are never rewritten: a format's saved file is kept as it was.
 """
@@ -47,6 +48,9 @@ def board(noise: bool = False):
                syn_wmant=np.where(learn >= 0, rng.integers(-200, 200, m), rng.integers(-256, 256, m)),
                syn_wexp=rng.integers(-2, 3, m), syn_delay=rng.integers(0, 4, m), syn_learning=learn)
     prof = LearningProfile.from_rule("dw = 2^-2*x1*y0 - 2^-2*y1*x0", traces={"x1": (40, 6), "y1": (40, 6)})
+    if noise:  # the v4 board also has a reward channel on input axon 3 (docs/reward.md)
+        prof = LearningProfile.from_rule("dw = 2^-2*x1*y0 - 2^-2*y1*x0 + 2^-3*y0*r1",
+                                         traces={"x1": (40, 6), "y1": (40, 6), "r1": (50, 5)}, reward_axon=3)
     image = build_image(regs, core_of, n_in=n_in, learning_profiles=[prof], **syn)
     inputs = (rng.random((STEPS, n_in)) < 0.3).astype(np.uint8)
     return image, inputs
