@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="what to record, repeatable: 'exc:v,spikes' (population exc, or a slice exc[0:10]) or "
                         "'spikes,v' (all compartments); quantities: " + ",".join(QUANTITIES) + " (default: spikes)")
     p.add_argument("--every", type=int, default=1, help="record u, v, traces and weights every k-th step (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random choice (stochastic rounding)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random choice (stochastic rounding, compartment noise)")
     p.add_argument("-o", "--output", required=True, help="results file to write (.npz with a JSON header)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     energy_out.add_arguments(p)

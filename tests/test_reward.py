@@ -130,3 +130,17 @@ def test_reward_must_be_a_one_axon_input_of_a_plastic_projection():
         with pytest.raises(NetworkError, match="reward="):
             net.connect("a", "p", np.ones((2, 1)), **kw)
     assert not net.projections
+
+
+def test_noise_and_reward_keys_round_trip_through_network_files(tmp_path):
+    from compiler.network.netfile import load_network, save_network
+
+    net, _ = _net((10,))
+    net.add_population("noisy", 3, noise_exp=9, noise_offset=-2, noise_target="u")
+    save_network(net, tmp_path / "n.json")
+    back = load_network(tmp_path / "n.json")
+    p = back.population("noisy")
+    assert (p.noise_exp, p.noise_offset, p.noise_target) == (9, -2, "u")
+    (proj,) = back.projections
+    assert proj.reward == "reward" and proj.traces["r1"] == (64, 8)
+    assert proj.learning_profile == net.projections[0].learning_profile
