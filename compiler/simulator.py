@@ -181,7 +181,7 @@ class Simulator:
                 ref_probes.append(Probe("w", None, e, probe_key(s, q)))
             else:
                 ref_probes.append(Probe(q, tuple(pm.select(s, "compartment").tolist()), e, probe_key(s, q)))
-        ref = FloatSimulator(self.network, ref_probes, plastic=plastic)
+        ref = FloatSimulator(self.network, ref_probes, plastic=plastic, seed=self.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref.run(self.steps, self.input_array())

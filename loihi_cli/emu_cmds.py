@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="what to record, repeatable: 'exc:v,spikes' (population exc, or a slice exc[0:10]) or "
                         "'spikes,v' (all compartments); quantities: " + ",".join(QUANTITIES) + " (default: spikes)")
     p.add_argument("--every", type=positive, default=1, help="record u, v, traces and weights every k-th step (default 1)")
-    p.add_argument("--seed", type=non_negative, default=0, help="seed of every random choice (stochastic rounding)")
+    p.add_argument("--seed", type=non_negative, default=0, help="seed of every random choice (stochastic rounding, compartment noise)")
     p.add_argument("--checkpoint-every", type=positive, metavar="N", help="write a checkpoint every N steps")
     p.add_argument("--checkpoint", metavar="STATE.npz", help="checkpoint file (default: OUTPUT.state.npz)")
     p.add_argument("--resume", metavar="STATE.npz", help="continue from a checkpoint of the same image and probes")

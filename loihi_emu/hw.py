@@ -81,6 +81,17 @@ class HardwareSpec:
     plastic_mixed_wmant_max: int  # SEM-L "Sign modes": a mixed plastic weight mantissa stays in min..254
     learning_rounding_modes: int  # ours: 0 deterministic, 1 stochastic (SEM-L "Stochastic rounding")
 
+    # --- compartment noise (SEM §1 "Noise"; docs/noise.md) ------------------------
+    # noise = trunc((r + noise_offset * 2^noise_offset_shift) * 2^(noise_exp - noise_frac_bits)),
+    # r uniform in -noise_r_max..noise_r_max, truncated toward zero (as nengo-loihi's emulator).
+    max_noise_settings: int = 1  # distinct (target, exp, offset) of noisy compartments per core
+    noise_r_max: int = 127  # the uniform draw r: -127..127
+    noise_frac_bits: int = 7  # r is a fraction in 1/128
+    noise_offset_shift: int = 6  # the offset mantissa counts 64 draw units
+    noise_exp_min: int = 0  # ours: exponent range 0..23 (no public number)
+    noise_exp_max: int = 23
+    noise_offset_bits: int = 8  # ours: signed offset mantissa -128..127
+
     # --- derived ranges (all in register units) --------------------------------
     @property
     def decay_max(self) -> int:
@@ -128,6 +139,11 @@ class HardwareSpec:
     @property
     def constant_range(self) -> tuple[int, int]:
         return signed_range(self.constant_bits)
+
+    @property
+    def noise_offset_range(self) -> tuple[int, int]:
+        """Noise offset mantissa: signed, ``noise_offset_bits`` wide."""
+        return signed_range(self.noise_offset_bits)
 
     @property
     def tag_range(self) -> tuple[int, int]:

@@ -19,6 +19,12 @@ number generators", OOPSLA 2014), all arithmetic modulo 2^64,
       u(seed, stream, step, i) = (mix(mix((key ^ step * G) + G) ^ i) >> 11) * 2^-53   in [0, 1)
 
 ``stream`` of an input group is :func:`stable_id` of its population name.
+
+* compartment noise (:mod:`loihi_emu.runtime.noise`, docs/noise.md): the
+  learning draw of stream :data:`STREAM_NOISE` and id = the global
+  compartment index, mapped to an integer in -127..127::
+
+      r(seed, step, g) = ((draw(seed, step, STREAM_NOISE, g) >> 32) * 255 >> 32) - 127
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ GOLDEN = 0x9E3779B97F4A7C15
 MIX1 = 0xBF58476D1CE4E5B9
 MIX2 = 0x94D049BB133111EB
 MASK64 = (1 << 64) - 1
+STREAM_NOISE = 8  # learning draws use streams 0..7 (loihi_emu.learning.random)
 
 
 def stable_id(name: str) -> int:
@@ -94,3 +101,10 @@ def uniform_python(seed: int, stream: int, step: int, index: int) -> float:
     key = uniform_key(seed, stream)
     h = mix_python(mix_python(((key ^ ((step * GOLDEN) & MASK64)) + GOLDEN) & MASK64) ^ index)
     return (h >> 11) * (1.0 / (1 << 53))
+
+
+# ------------------------------------------------------------------ noise draws
+def noise_r_python(seed: int, step: int, ident: int, r_max: int = 127) -> int:
+    """The compartment-noise draw r in -r_max..r_max (Python integers; the reference)."""
+    h = draw_python(seed, step, STREAM_NOISE, ident)
+    return (((h >> 32) * (2 * r_max + 1)) >> 32) - r_max

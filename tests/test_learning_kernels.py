@@ -41,6 +41,7 @@ def _larrays(n_in, n, P, **fields):
         tg=np.zeros(P, np.int32), x_tr=np.zeros((2, n_src + 1), np.int32), y_tr=np.zeros((3, n), np.int32),
         x_last=np.zeros(n_src + 1, np.int64), y_last=np.zeros(n, np.int64), todo=np.zeros(P, np.int64),
     )
+    base["r_val"] = np.zeros((np.asarray(fields.get("prof_epoch", base["prof_epoch"])).size, 2), np.int64)
     base.update(fields)
     return LearningArrays(**base)
 
@@ -147,7 +148,8 @@ def test_rule_kernel_matches_numpy_twin(seed):
     pl_prof = rng.integers(0, G, P).astype(np.int64)
     a0 = _larrays(n_in, n, P, prof_epoch=prof_epoch, prof_round=prof_round, prof_prod=prof_prod, prods=prods,
                   facs=facs, fmts=fmts, pl_ptr=pl_ptr, post_ptr=post_ptr, post_idx=post_idx, pre=pre, post=post,
-                  prof=pl_prof, fmt=pl_fmt, w=w, d=d, tg=tg, x_tr=x_tr, y_tr=y_tr, x_last=x_last, y_last=y_last)
+                  prof=pl_prof, fmt=pl_fmt, w=w, d=d, tg=tg, x_tr=x_tr, y_tr=y_tr, x_last=x_last, y_last=y_last,
+                  r_val=np.stack([rng.integers(0, 2, G), rng.integers(0, 128, G)], axis=1).astype(np.int64))
     outs = []
     for fn in (rule_numpy, rule_numba):
         a = _copy(a0)

@@ -98,6 +98,7 @@ class Network:
         learning_epoch: int = 1,
         stochastic_rounding: bool = False,
         w_max: float | None = None,
+        reward: str | None = None,
     ) -> Projection:
         """Add a projection ``pre -> post``.
 
@@ -111,7 +112,8 @@ class Network:
         target compartment) has one set of x (y) traces: a plastic projection
         whose x (y) trace settings or rounding differ from those of another
         plastic projection sharing a source (target compartment) is a
-        :class:`LearningError` naming both.
+        :class:`LearningError` naming both. reward: the name of a one-axon
+        input population whose spikes are the rule's reward (r0, r1; docs/reward.md).
         """
         a, b = self.population(pre), self.population(post)
         label = f"projection {pre!r} -> {post!r}"
@@ -152,8 +154,13 @@ class Network:
                 raise ShapeError(f"{label}: sparse arrays must be 1-D arrays of numbers") from None
         proj = Projection(
             pre, post, a.size, b.size, pi, qi, wv, delay, weight_bits, sign_mode, weight_exp, learning_rule,
-            traces, learning_epoch, stochastic_rounding, w_max, spec=self.spec,
+            traces, learning_epoch, stochastic_rounding, w_max, reward, spec=self.spec,
         )
+        if reward is not None:
+            r = self.population(reward) if reward in self.graph else None
+            if not isinstance(r, InputPopulation) or r.size != 1 or not proj.plastic:
+                raise NetworkError(f"{label}: reward={reward!r} must name an input population of one axon, "
+                                   "and the projection needs a learning_rule")
         if proj.plastic:
             self._check_trace_owners(proj)
         self.graph.add_edge(pre, post, projection=proj)

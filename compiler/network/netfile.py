@@ -314,6 +314,8 @@ def save_network(net: Network, path: str | os.PathLike, inline_max: int = 16) ->
             entry["stochastic_rounding"] = pr.stochastic_rounding
             if pr.w_max is not None:
                 entry["w_max"] = pr.w_max
+            if pr.reward is not None:
+                entry["reward"] = pr.reward
         projs.append(entry)
     doc = {"format": FORMAT, "name": net.name, "populations": pops, "projections": projs}
     if arrays:

@@ -28,6 +28,7 @@ from compiler.network.checks import (  # noqa: F401  (per_compartment, MAX_SIZE:
     real,
     whole_or_none,
 )
+from compiler.network.noise import check_noise
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import COMPARTMENT_TRACES, SOURCE_TRACES, TRACES
 from loihi_emu.image.profiles import LearningProfile
@@ -56,6 +57,13 @@ class Population:
     silent steps after the spike step).
     v_scale: fix the scale (v units per model unit) instead of letting the
     quantizer choose it.
+    noise_exp, noise_offset, noise_target: compartment noise, one setting
+    for the whole population (docs/noise.md). ``noise_exp`` (0..23; None,
+    the default, = no noise) and ``noise_offset`` (-128..127) are the
+    hardware integers: every step each compartment adds
+    ``trunc((r + 64 * noise_offset) * 2^(noise_exp - 7))`` v units, r uniform
+    in -127..127, to its current's input (``noise_target="u"``) or to its
+    voltage's input (``"v"``, the default).
     """
 
     name: str
@@ -73,6 +81,9 @@ class Population:
     decay_u: np.ndarray | float | None = None
     decay_v: np.ndarray | float | None = None
     tau_convention: str = "euler"
+    noise_exp: int | None = None
+    noise_offset: int = 0
+    noise_target: str = "v"
     spec: HardwareSpec = field(default=LOIHI1, repr=False)
 
     @property
@@ -127,6 +138,17 @@ class Population:
                 set_(name, arr)
         if self.v_scale is not None and not (np.isfinite(real(w, "v_scale", self.v_scale)) and self.v_scale > 0):
             raise ParameterError(f"{w}: v_scale = {self.v_scale} must be finite and > 0 (v units per model unit)")
+        self._check_noise()
+
+    def _check_noise(self) -> None:
+        exp, off = check_noise(self.label, self.spec, self.noise_exp, self.noise_offset, self.noise_target)
+        object.__setattr__(self, "noise_exp", exp)
+        object.__setattr__(self, "noise_offset", off)
+
+    @property
+    def noisy(self) -> bool:
+        """True when the population's compartments have noise."""
+        return self.noise_exp is not None
 
     def decay_fraction(self, which: str) -> np.ndarray | None:
         """Fraction of ``which`` ('u' or 'v') lost per step, float [size]; None when the register is given."""
@@ -145,6 +167,8 @@ class Population:
         out = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
         if self.tau_convention != "euler":
             out["tau_convention"] = self.tau_convention
+        if self.noisy:
+            out.update(noise_exp=self.noise_exp, noise_offset=self.noise_offset, noise_target=self.noise_target)
         return out
 
 
@@ -175,6 +199,9 @@ class Projection:
     w_max: the largest |weight| learning may reach, in model units (default:
     the largest initial |weight|). The quantizer sizes the synapse format for
     it, so learned weights have room to grow before the format clips them.
+    reward: the name of a one-axon input population whose spikes are the
+    rule's reward (r0, r1; docs/reward.md); traces ``"r1": (impulse, tau)``
+    sets its trace. The network checks the name (Network.connect).
     """
 
     pre: str
@@ -193,6 +220,7 @@ class Projection:
     learning_epoch: int = 1
     stochastic_rounding: bool = False
     w_max: float | None = None
+    reward: str | None = None
     spec: HardwareSpec = field(default=LOIHI1, repr=False)
 
     @property
@@ -277,8 +305,8 @@ class Projection:
             raise LearningError(f"{w}: traces must map a trace name to (impulse, tau)")
         norm: dict[str, tuple[int, int]] = {}
         for name, val in traces.items():
-            if name not in TRACE_NAMES:
-                raise LearningError(f"{w}: unknown trace {name!r}; traces are {', '.join(TRACE_NAMES)}")
+            if name not in (*TRACE_NAMES, "r1"):
+                raise LearningError(f"{w}: unknown trace {name!r}; traces are {', '.join(TRACE_NAMES)}, r1")
             try:
                 imp, tau = val
             except (TypeError, ValueError):
@@ -291,7 +319,7 @@ class Projection:
                     raise LearningError(f"{w}: trace {name} {what} = {v!r} is outside {lo}..{hi}{unit}"
                                         + (" (leave the trace out to switch it off)" if what == "tau" else ""))
             norm[name] = (int(imp), int(tau))
-        norm = {n: norm[n] for n in TRACE_NAMES if n in norm}
+        norm = {n: norm[n] for n in (*TRACE_NAMES, "r1") if n in norm}
         read = {f.variable for r in program.rules for p in r.products for f in p.factors}
         missing = [t for t in TRACE_NAMES if t in read and t not in norm]
         if missing:
@@ -304,8 +332,9 @@ class Projection:
         set_("learning_epoch", int(ep))
         set_("stochastic_rounding", bool(self.stochastic_rounding))
         set_("_program", program)
-        set_("_profile", LearningProfile(code, tuple((n, i, t) for n, (i, t) in norm.items()), int(ep),
-                                         "stochastic" if self.stochastic_rounding else "det"))
+        set_("_profile", LearningProfile(code, tuple((n, i, t) for n, (i, t) in norm.items() if n != "r1"), int(ep),
+                                         "stochastic" if self.stochastic_rounding else "det",
+                                         reward=norm.get("r1", (0, 0))))  # the reward axon: quantize_network
 
     @property
     def n(self) -> int:

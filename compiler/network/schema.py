@@ -101,6 +101,12 @@ POPULATION = (
     _values("vmin", "lower voltage bound", "model unit", "hardware range", hi=0),
     _values("vmax", "upper voltage bound", "model unit", "hardware range", lo=0),
     Key("v_scale", "real", "fixes the quantizer's scale", "v units per model unit", "chosen", lo=0, lo_open=True),
+    Key("noise_exp", "int", "noise exponent (docs/noise.md); absent: no noise", default="none", lo=S.noise_exp_min,
+        hi=S.noise_exp_max),
+    Key("noise_offset", "int", "noise mantissa offset", default="0", lo=S.noise_offset_range[0],
+        hi=S.noise_offset_range[1]),
+    Key("noise_target", "enum", "where noise enters: `u` (the current's input) or `v`", default="`u`",
+        choices=("u", "v")),
 )
 OPTIONAL_POPULATION_KEYS = ()
 """Keys the schema accepts that are passed to Population only when this version's Population has them."""
@@ -152,13 +158,16 @@ PROJECTION = (
     Key("stochastic_rounding", "bool", "stochastic rounding of learning", default="`false`"),
     Key("w_max", "real", "largest \\|weight\\| learning may reach", "model unit", "largest initial", lo=0,
         lo_open=True),
+    Key("reward", "name", "one-axon input population whose spikes are the rule's reward (docs/reward.md)",
+        default="none"),
 )
 SPARSE = (
     _values("pre", "source index of each synapse", lo=0, hi=MAX_SIZE - 1, integer=True, ndim=(1,), required=True),
     _values("post", "target index of each synapse", lo=0, hi=MAX_SIZE - 1, integer=True, ndim=(1,), required=True),
     _values("w", "weight of each synapse", "model unit", ndim=(1,), required=True),
 )
-TRACES = {"x1": "per source", "x2": "per source", "y1": "per target", "y2": "per target", "y3": "per target"}
+TRACES = {"x1": "per source", "x2": "per source", "y1": "per target", "y2": "per target", "y3": "per target",
+          "r1": "per reward channel"}
 TRACE_IMPULSE = (0, S.trace_impulse_max)
 TRACE_TAU = (1, S.trace_tau_max)
 

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from compiler.network.noise import noise_registers
 from compiler.passes.partition import CHUNK, SynapseIndex
 from compiler.passes.quantize import QuantizedNetwork
 from loihi_emu.hw import HardwareSpec
@@ -39,6 +40,9 @@ def _per_synapse(net, values: list, dtype, order: np.ndarray) -> np.ndarray | in
 def lower(net, q: QuantizedNetwork, syn: SynapseIndex, core_of: np.ndarray, spec: HardwareSpec) -> Image:
     """The board image of ``net`` with compartment g on global core ``core_of[g]``."""
     regs = {f: np.concatenate([getattr(p, f) for p in q.populations]) for f in COMPARTMENT_FIELDS}
+    if any(p.noisy for p in net.populations):  # docs/noise.md; absent fields mean no noise
+        noise = [noise_registers(p, spec) for p in net.populations]
+        regs.update({f: np.concatenate([d[f] for d in noise]) for f in noise[0]})
     projs = net.projections
     # SynapseIndex holds the synapses sorted by target; put the per-projection arrays in that order too
     order = syn.order

@@ -43,6 +43,8 @@ CHUNK = 1 << 20
 """Synapses handled at once by the passes that need per-synapse temporaries (memory, not results)."""
 
 RESOURCES = tuple(core_limits(LOIHI1))
+SETS = ("learning_profiles", "trace_profiles", "noise_settings")
+"""Profile resources whose key -1 takes no entry (static synapses, compartments without noise)."""
 
 
 @dataclass
@@ -163,6 +165,15 @@ def prefix_distinct(keys: np.ndarray) -> np.ndarray:
     return np.cumsum(mark)
 
 
+def noise_keys(net) -> np.ndarray:
+    """Per global compartment, an int64 id of its population's noise setting, -1 without noise."""
+    ids: dict[tuple, int] = {}
+    parts = [np.full(p.size, -1 if not p.noisy else
+                     ids.setdefault((p.noise_target, p.noise_exp, p.noise_offset), len(ids)), np.int64)
+             for p in net.populations]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
 def compartment_keys(q: QuantizedNetwork, spec: HardwareSpec) -> dict[str, np.ndarray]:
     """Per global compartment, an int64 key for each profile table it occupies."""
     cat = {f: np.concatenate([getattr(p, f) for p in q.populations]) for f in
@@ -183,6 +194,7 @@ class Splitter:
         self.net, self.q, self.syn, self.spec = net, q, syn, spec
         self.limits = core_limits(spec)
         self.keys = compartment_keys(q, spec)
+        self.keys["noise_settings"] = noise_keys(net)
         self.block_cost = spec.synapse_header_bits + spec.synapse_word_bits - 1
         self.formats: dict[str, frozenset] = {}
         for pw in q.projections:
@@ -203,7 +215,7 @@ class Splitter:
             "synapses": k,
         }
         for name, key in self.keys.items():
-            out[name] = prefix_distinct(key[g0:g1])
+            out[name] = (prefix_distinct_set if name in SETS else prefix_distinct)(key[g0:g1])
         if syn.prof is not None:
             for name, key in (("learning_profiles", syn.prof), ("trace_profiles", syn.tprof)):
                 cum = prefix_distinct_set(key[s0:s1])
@@ -214,7 +226,8 @@ class Splitter:
         c = curves if curves is not None else self._curves(first + a, first + b)
         j = b - a - 1
         g0, g1 = first + a, first + b
-        profiles = {n: frozenset(key[g0:g1].tolist()) for n, key in self.keys.items()}
+        profiles = {n: frozenset(np.unique(key[g0:g1]).tolist()) - ({-1} if n in SETS else set())
+                    for n, key in self.keys.items()}
         profiles["synapse_formats"] = self.formats.get(name, frozenset())
         if self.syn.prof is not None:
             s0, s1 = self.syn.ptr[g0], self.syn.ptr[g1]

@@ -53,7 +53,7 @@ that ranges force more than a bit below what the weights want.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -373,8 +373,11 @@ def quantize_network(net, spec: HardwareSpec | None = None, warn_rel: float = 0.
         rows += r
         scale[pop.name] = regs.v_scale
     projs = []
+    axons = net.input_axons()
     for proj in net.projections:
         pw, row = quantize_projection(proj, scale[proj.post], spec)
+        if proj.reward is not None:  # the profile's reward channel: the input axon of that population
+            pw = replace(pw, learning=replace(pw.learning, reward_axon=int(axons[proj.reward][0])))
         projs.append(pw)
         rows.append(row)
     return QuantizedNetwork(pops, projs, QuantizationTable(rows))

@@ -8,8 +8,8 @@ emulator's ``v`` divided by the population's scale is the same quantity).
 One step ``t``, per compartment, in the emulator's order::
 
     q  = sum of the weights of synapses whose source spiked in step t - 1 - delay
-    u  = keep_u * u + q                  # no wrap
-    u2 = u + bias                        # transient, never stored
+    u  = keep_u * u + q (+ noise)        # no wrap; noise: docs/noise.md
+    u2 = u + bias (+ noise)              # transient, never stored
     v  = clip(keep_v * v + u2, vmin, vmax)   # clip only where vmin/vmax are given
     v  = 0                  where counter > 0        # refractory
     spike = v > vth;  on spike: v = 0, counter = refractory
@@ -42,6 +42,7 @@ from compiler.errors import CompilerError
 from compiler.network.input_population import InputPopulation
 from compiler.network.model import Network
 from compiler.passes.quantize import quantize_network
+from compiler.precision.float_noise import FloatNoise
 from loihi_emu.image.core import TRACES
 from loihi_emu.image.input_eval import program_array
 from loihi_emu.runtime.probes import Probe, ProbeData, normalize_probes
@@ -70,7 +71,9 @@ class FloatLearning:
     The rule's ``dw`` is added as is (no rounding to the format's step); the
     weight is only kept on its sign (>= 0 excitatory, <= 0 inhibitory), the
     one bound that is physical. ``d`` reads the synapse's delay, ``t`` reads
-    0, ``r0``/``r1`` read 0 (as in the emulator); ``dd``/``dt`` rules are not
+    0, ``r0``/``r1`` the reward of the projection's ``reward`` input (spike
+    indicator in the epoch, float trace with the ``r1`` (impulse, tau) of its
+    traces, docs/reward.md; 0 without one); ``dd``/``dt`` rules are not
     evaluated (an error). The projection's ``learning_epoch`` T is followed
     (``x0``, ``y0``, ``uK``: at least once in the epoch; the rule runs at the
     epoch's last step); ``stochastic_rounding`` has no float meaning.
@@ -102,6 +105,10 @@ class _Plastic:
     x0_acc: np.ndarray | None = None  # any arrival in the current epoch (per pre index)
     y0_acc: np.ndarray | None = None
     u_acc: dict[int, bool] = field(default_factory=dict)
+    reward_src: int = -1  # global source id of the reward axon, -1: none (r0 = r1 = 0)
+    r1: tuple[float, float] = (0.0, 0.0)  # (impulse, tau) of the reward trace
+    r_tr: float = 0.0
+    r0_acc: float = 0.0
 
 
 def keep_factors(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +144,9 @@ class FloatSimulator:
     synapse order), as names or :class:`loihi_emu.Probe`.
     learning: per plastic projection ``"pre->post"``, its :class:`FloatLearning`
     (or one FloatLearning for all). plastic: False runs every projection with
-    its initial, static weights (learning rules ignored).
+    its initial, static weights (learning rules ignored). seed: the
+    emulator's seed, for the noise of populations that have it (the same
+    sequence, in model units: :mod:`compiler.precision.float_noise`).
     """
 
     def __init__(
@@ -146,8 +155,10 @@ class FloatSimulator:
         probes: Iterable[str | Probe] = ("spikes",),
         learning: Mapping[str, FloatLearning] | FloatLearning | None = None,
         plastic: bool = True,
+        seed: int = 0,
     ) -> None:
         net = self.network = network
+        self._noise = FloatNoise(net, seed) if any(p.noisy for p in net.populations) else None
         self.n = n = net.n_compartments
         self.n_in = n_in = net.n_inputs
         self.keep_u, self.keep_v = keep_factors(net)
@@ -256,13 +267,17 @@ class FloatSimulator:
             pre_pop, post_pop = self.network.population(proj.pre), self.network.population(proj.post)
             state = {}
             for tr, (_, tau) in cfg.traces.items():
+                if tr == "r1":
+                    continue
                 if tr not in TRACE_NAMES or tau < 0:
                     raise FloatReferenceError(f"{label}: trace {tr!r} with tau {tau} (traces {TRACE_NAMES}, tau >= 0)")
                 state[tr] = np.zeros(pre_pop.size if tr.startswith("x") else post_pop.size)
             out.append(_Plastic(label, program, pos_of[owner_all == k], proj.pre_index.astype(np.int64),
                                 proj.post_index.astype(np.int64), src_offset(proj.pre), cx[proj.post][0],
                                 pre_pop.size, post_pop.size, proj.delays().astype(np.float64), float(unit), sign,
-                                {t: (float(i), float(tau)) for t, (i, tau) in cfg.traces.items()}, state, epoch))
+                                {t: (float(i), float(tau)) for t, (i, tau) in cfg.traces.items() if t != "r1"}, state,
+                                epoch, reward_src=src_offset(proj.reward) if proj.reward else -1,
+                                r1=tuple(float(x) for x in cfg.traces.get("r1", (0, 0)))))
         return out
 
     def _learn(self, t: int) -> None:
@@ -273,11 +288,15 @@ class FloatSimulator:
             y0 = self._prev_src[n_in + pl.cx0 : n_in + pl.cx0 + pl.post_size].astype(np.float64)
             for tr, (imp, _) in pl.traces.items():
                 pl.state[tr] += imp * (x0 if tr.startswith("x") else y0)
+            r_hit = float(pl.reward_src >= 0 and self._prev_src[pl.reward_src])
+            pl.r_tr += pl.r1[0] * r_hit
             # learning epoch T: x0 / y0 / uK mean "at least once in the epoch"; the rule runs at its last step
             if pl.x0_acc is None or t % pl.epoch == 0:
                 pl.x0_acc, pl.y0_acc, pl.u_acc = np.zeros(pl.pre_size), np.zeros(pl.post_size), {}
+                pl.r0_acc = 0.0
             pl.x0_acc = np.maximum(pl.x0_acc, x0)
             pl.y0_acc = np.maximum(pl.y0_acc, y0)
+            pl.r0_acc = max(pl.r0_acc, r_hit)
             for k in range(10):
                 pl.u_acc[k] = pl.u_acc.get(k, False) or t % (1 << k) == 0
             if (t + 1) % pl.epoch:
@@ -285,7 +304,7 @@ class FloatSimulator:
                 continue
             w = self.w[pl.pos] / pl.unit
             values = {"x0": pl.x0_acc[pl.pre], "y0": pl.y0_acc[pl.post], "w": w, "d": pl.delay,
-                      "t": np.zeros_like(w), "r0": np.zeros_like(w), "r1": np.zeros_like(w)}
+                      "t": np.zeros_like(w), "r0": np.full_like(w, pl.r0_acc), "r1": np.full_like(w, pl.r_tr)}
             values.update({f"u{k}": float(v) for k, v in pl.u_acc.items()})
             for tr in TRACE_NAMES:
                 arr = pl.state.get(tr)
@@ -311,6 +330,7 @@ class FloatSimulator:
     def _decay_traces(pl: _Plastic) -> None:
         for tr, (_, tau) in pl.traces.items():
             pl.state[tr] *= (tau - 1.0) / tau if tau > 0 else 0.0
+        pl.r_tr *= (pl.r1[1] - 1.0) / pl.r1[1] if pl.r1[1] > 0 else 0.0
 
     # ------------------------------------------------------------------ running
     def _inputs(self, steps: int, inputs) -> np.ndarray:
@@ -353,8 +373,11 @@ class FloatSimulator:
         slot = t % self.n_slots
         q = self._ring[slot * n : (slot + 1) * n].copy()
         self._ring[slot * n : (slot + 1) * n] = 0.0
-        self.u = self.keep_u * self.u + q
-        v = np.clip(self.keep_v * self.v + self.u + self.bias, self.vmin, self.vmax)
+        nq = nu2 = 0.0
+        if self._noise is not None:
+            nq, nu2 = self._noise.step(t)
+        self.u = self.keep_u * self.u + q + nq
+        v = np.clip(self.keep_v * self.v + self.u + self.bias + nu2, self.vmin, self.vmax)
         v[self.counter > 0] = 0.0
         spiked = v > self.vth
         v[spiked] = 0.0

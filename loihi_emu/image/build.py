@@ -23,6 +23,7 @@ import numpy as np
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import LOIHI1, HardwareSpec
 from loihi_emu.image.core import (
+    NOISE_FIELDS,
     REGISTERS,
     SIGN_MIXED,
     CompartmentTable,
@@ -119,7 +120,9 @@ def build_image(
     """Lower global register arrays onto cores (:func:`core_tables`, then :func:`finish_image`).
 
     compartments: the eight CUBA register arrays of
-        :data:`COMPARTMENT_FIELDS`, each [n] (scalars broadcast).
+        :data:`COMPARTMENT_FIELDS`, each [n] (scalars broadcast), and
+        optionally the noise fields ``noise_mode``, ``noise_exp``,
+        ``noise_offset`` (docs/noise.md; absent: no noise).
     core_of: [n] global core number of each compartment; global core ``g``
         is chip ``g // spec.cores_per_chip``, core ``g % spec.cores_per_chip``.
         Within a core, compartments keep ascending global order.
@@ -184,10 +187,11 @@ def core_tables(
     if not isinstance(compartments, Mapping):
         raise ImageError(f"compartments must map register names to arrays, got {type(compartments).__name__}")
     keys = set(compartments)
-    if keys != set(COMPARTMENT_FIELDS):
-        unknown, missing = sorted(map(str, keys - set(COMPARTMENT_FIELDS))), sorted(set(COMPARTMENT_FIELDS) - keys)
+    allowed = set(COMPARTMENT_FIELDS) | set(NOISE_FIELDS)
+    if not set(COMPARTMENT_FIELDS) <= keys <= allowed:
+        unknown, missing = sorted(map(str, keys - allowed)), sorted(set(COMPARTMENT_FIELDS) - keys)
         raise ImageError(f"compartment registers: unknown {unknown}, missing {missing}; "
-                         f"expected exactly {list(COMPARTMENT_FIELDS)}")
+                         f"expected {list(COMPARTMENT_FIELDS)} and optionally {list(NOISE_FIELDS)}")
     if isinstance(n_in, bool) or not isinstance(n_in, (int, np.integer)) or n_in < 0:
         raise ImageError(f"n_in = {n_in!r} must be a whole number >= 0")
     n_in = int(n_in)
@@ -199,6 +203,7 @@ def core_tables(
     if n and core_of.max() >= MAX_GLOBAL_CORES:
         raise ImageError(f"core_of[{int(np.argmax(core_of))}] = {int(core_of.max())} is outside 0..{MAX_GLOBAL_CORES - 1}")
     regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
+    regs.update({k: _int_array(k, compartments[k], n) for k in NOISE_FIELDS if k in compartments})
     syn_pre = _index_array("syn_pre", syn_pre)
     if syn_pre.size and syn_pre.dtype.kind == "b":
         raise ImageError(f"syn_pre: expected 1-D integer sources, got {syn_pre.dtype} {syn_pre.shape}")
@@ -241,7 +246,8 @@ def core_tables(
         chip, index = int(g // cpc), int(g % cpc)
         where = f"chip {chip} core {index}: "
         members = order[comp_start[k] : comp_start[k + 1]]  # global ids, ascending
-        ctab = CompartmentTable(**{f: regs[f][members] for f in COMPARTMENT_FIELDS}, global_index=members, where=where, spec=spec)
+        ctab = CompartmentTable(**{f: a[members] for f, a in regs.items()}, global_index=members, where=where,
+                                spec=spec)
         sel = _ranges(post_ptr[members], post_ptr[members + 1])
         if by_post is not None:
             sel = by_post[sel]

@@ -38,7 +38,12 @@ FLAT = {"compartments": CompartmentTable, "formats": SynapseFormatTable}
 
 
 def trusted(cls: type[Table], arrays: dict[str, np.ndarray], where: str, spec: HardwareSpec) -> Table:
-    """A table of ``arrays`` (exact dtypes, 1-D, already checked) made without checking again."""
+    """A table of ``arrays`` (exact dtypes, 1-D, already checked) made without checking again.
+
+    When optional fields are absent (an older file), the table is built normally (checked), which fills them in.
+    """
+    if any(f not in arrays for f in cls.DTYPES):
+        return cls(**arrays, where=where, spec=spec)
     obj = object.__new__(cls)
     for f in cls.DTYPES:
         object.__setattr__(obj, f, arrays[f])
@@ -73,7 +78,7 @@ def check_chip(arrays: dict[str, dict[str, np.ndarray]], offsets: dict[str, dict
     """
     try:
         for t, cls in FLAT.items():
-            rows = [offsets[t][f] for f in cls.DTYPES]
+            rows = [offsets[t][f] for f in cls.DTYPES if f in offsets[t]]
             if not all(np.array_equal(rows[0], r) for r in rows[1:]):
                 return False
             cls(**arrays[t], where=where, spec=spec)

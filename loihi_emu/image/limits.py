@@ -40,6 +40,7 @@ def core_limits(spec: HardwareSpec) -> dict[str, int]:
         "vminmax_profiles": spec.max_vminmax_profiles,
         "learning_profiles": spec.max_learning_profiles,
         "trace_profiles": spec.max_trace_profiles,
+        "noise_settings": spec.max_noise_settings,
     }
 
 
@@ -60,6 +61,7 @@ class CoreUsage:
     vminmax_profiles: int
     learning_profiles: int = 0
     trace_profiles: int = 0
+    noise_settings: int = 0
 
     def limits(self, spec: HardwareSpec) -> dict[str, int]:
         """Resource name -> the spec's limit for it (:func:`core_limits`)."""
@@ -79,6 +81,13 @@ PROFILE_RESOURCES = (
     "compartment_profiles", "threshold_profiles", "synapse_formats", "vminmax_profiles", "learning_profiles",
     "trace_profiles",
 )
+
+
+def noise_settings(core: Core) -> int:
+    """Distinct (noise_mode, noise_exp, noise_offset) among the core's noisy compartments (docs/noise.md)."""
+    c = core.compartments
+    on = c.noisy
+    return _distinct_rows(c.noise_mode[on], c.noise_exp[on], c.noise_offset[on]) if on.any() else 0
 
 
 def _distinct_rows(*cols: np.ndarray) -> int:
@@ -134,6 +143,7 @@ def core_usage(core: Core, spec: HardwareSpec) -> CoreUsage:
         vminmax_profiles=_distinct_rows(c.vmin, c.vmax),
         learning_profiles=core.learning.n,
         trace_profiles=_distinct_rows(*(getattr(core.learning, f"{tr}_{k}") for tr in TRACES for k in ("impulse", "tau"))),
+        noise_settings=noise_settings(core),
     )
 
 

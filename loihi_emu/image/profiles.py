@@ -29,12 +29,17 @@ class LearningProfile:
     traces: name -> (impulse 0..127, tau in steps); traces not named are off.
     epoch: learning epoch T in steps (the rule runs once per T steps).
     rounding: 'det' (default) or 'stochastic'.
+    reward_axon: the image's external input axon whose spikes are this
+    profile's reward (docs/reward.md); -1 (default): none, r0 = r1 = 0.
+    reward: (impulse 0..127, tau in steps) of the reward trace r1; (0, 0) = off.
     """
 
     microcode: bytes
     traces: tuple[tuple[str, int, int], ...] = ()
     epoch: int = 1
     rounding: str = "det"
+    reward_axon: int = -1
+    reward: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         if self.rounding not in ROUNDING_NAMES:
@@ -51,12 +56,14 @@ class LearningProfile:
         epoch: int = 1,
         rounding: str = "det",
         spec: HardwareSpec = LOIHI1,
+        reward_axon: int = -1,
     ) -> LearningProfile:
         """Parse and assemble rule ``text`` (e.g. ``"dw = 2^-2*x1*y0 - 2^-2*y1*x0"``).
 
-        traces: name -> (impulse, tau) or {"imp": impulse, "tau": tau}.
+        traces: name -> (impulse, tau) or {"imp": impulse, "tau": tau}; the
+        name ``"r1"`` sets the reward trace. reward_axon: see the class doc.
         """
-        return cls.from_program(parse(text, spec=spec), traces, epoch, rounding, spec)
+        return cls.from_program(parse(text, spec=spec), traces, epoch, rounding, spec, reward_axon)
 
     @classmethod
     def from_program(
@@ -66,14 +73,18 @@ class LearningProfile:
         epoch: int = 1,
         rounding: str = "det",
         spec: HardwareSpec = LOIHI1,
+        reward_axon: int = -1,
     ) -> LearningProfile:
         """Assemble a checked rule :class:`microcode.Program` (the IR, no text round trip)."""
         code = assemble(program, spec).to_bytes()
-        items = []
+        items, reward = [], (0, 0)
         for name, val in (traces or {}).items():
             imp, tau = (val["imp"], val["tau"]) if isinstance(val, Mapping) else val
-            items.append((name, int(imp), int(tau)))
-        return cls(code, tuple(sorted(items)), int(epoch), rounding)
+            if name == "r1":
+                reward = (int(imp), int(tau))
+            else:
+                items.append((name, int(imp), int(tau)))
+        return cls(code, tuple(sorted(items)), int(epoch), rounding, int(reward_axon), reward)
 
     def trace(self, name: str) -> tuple[int, int]:
         """(impulse, tau) of trace ``name``; (0, 0) when off."""
@@ -90,6 +101,8 @@ def learning_table(
     codes = [np.frombuffer(p.microcode, np.uint8) for p in profiles]
     ptr = np.concatenate([[0], np.cumsum([c.size for c in codes])]).astype(np.int64)
     cols: dict[str, list[int]] = {f"{tr}_{k}": [] for tr in TRACES for k in ("impulse", "tau")}
+    cols.update({"reward_axon": [p.reward_axon for p in profiles], "r1_impulse": [p.reward[0] for p in profiles],
+                 "r1_tau": [p.reward[1] for p in profiles]})
     for p in profiles:
         for tr in TRACES:
             imp, tau = p.trace(tr)

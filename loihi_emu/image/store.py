@@ -1,8 +1,11 @@
-"""Board images in format ``loihi-image/3``: a few large arrays per chip, memory-mapped.
+"""Board images in formats ``loihi-image/3`` and ``/4``: a few large arrays per chip, memory-mapped.
 
+Format 4 is format 3's layout with the compartment noise fields
+(``compartments.noise_mode``, ``noise_exp``, ``noise_offset``; docs/noise.md)
+written; a format-3 file lacks them and loads with their defaults (no noise).
 One uncompressed ``.npz`` (docs/board-image.md, "Format 3"):
 
-* ``header``: 0-d unicode JSON ``{"format": "loihi-image/3", "spec",
+* ``header``: 0-d unicode JSON ``{"format": "loihi-image/4", "spec",
   "cores": [[chip, core], ...] (image order), "fields": {table: [field, ...]},
   "chips": {chip: {"cores", "compartments", "synapses"}}, "sections": {name: json}}``;
 * per chip ``c`` and table field: ``chip<c>.<table>.<field>``, the field's
@@ -42,7 +45,9 @@ from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.popmap import PopulationMap
 from loihi_emu.safefile import atomic_write, fspath
 
-FORMAT = "loihi-image/3"
+FORMAT = "loihi-image/4"
+FORMATS = ("loihi-image/3", FORMAT)
+"""The formats this module reads (same layout; 4 adds optional table fields), the last one written."""
 FAST_TABLES = ("compartments", "formats", "synapses", "routes")
 """Tables validated chip-wide (:mod:`loihi_emu.image.chipcheck`) when every field is present."""
 
@@ -74,7 +79,7 @@ def image_parts(image: Image) -> dict[str, Any]:
 
 
 def save(image: Image, path: str | os.PathLike, sections: Mapping[str, Any] | None = None) -> None:
-    """Write ``image`` (and named ``sections``) to ``path`` in format ``loihi-image/3``.
+    """Write ``image`` (and named ``sections``) to ``path`` in format ``loihi-image/4``.
 
     The file is written next to ``path`` under a temporary name and renamed
     into place, so a failed save never destroys an existing file.
@@ -114,7 +119,7 @@ def save(image: Image, path: str | os.PathLike, sections: Mapping[str, Any] | No
 
 
 class ImageStore:
-    """An opened ``loihi-image/3`` file; members are mapped only when asked for.
+    """An opened ``loihi-image/3`` or ``/4`` file; members are mapped only when asked for.
 
     addresses: (chip, core) of every core in image order. chips: chip numbers
     ascending. sizes: per chip, its cores, compartments and synapses (from
@@ -171,7 +176,7 @@ class ImageStore:
                 raise ImageFileError(f"{self.path}: member 'chip{chip}.offsets' row {j} ({t}.{f}) does not "
                                      f"split {arr.size} entries into {k} cores")
             members[t][f], rows[t][f] = arr, o
-        full = all(set(members[t]) == set(CORE_TABLES[t].DTYPES) for t in FAST_TABLES)
+        full = all(set(CORE_TABLES[t].DTYPES) - CORE_TABLES[t].OPTIONAL <= set(members[t]) for t in FAST_TABLES)
         fast = full and chipcheck.check_chip({t: members[t] for t in FAST_TABLES}, {t: rows[t] for t in FAST_TABLES},
                                              f"chip {chip}: ", self.spec)
         empty_learning = fast and chipcheck.no_learning(members["learning"], rows["learning"])
@@ -234,9 +239,9 @@ def _parse_header(m: NpzMap, path: str) -> dict:
         header = json.loads(str(raw[()]))
     except json.JSONDecodeError as exc:
         raise ImageFileError(f"{path}: header is not valid JSON ({exc})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("format") not in FORMATS:
         got = header.get("format") if isinstance(header, dict) else None
-        raise ImageFileError(f"{path}: header format is {got!r}, expected {FORMAT!r}")
+        raise ImageFileError(f"{path}: header format is {got!r}, expected one of {list(FORMATS)}")
     if header.get("spec") not in SPECS:
         raise ImageFileError(f"{path}: unknown hardware spec {header.get('spec')!r}; known: {sorted(SPECS)}")
     cores = header.get("cores")
@@ -273,5 +278,5 @@ def format_of(path: str | os.PathLike) -> str | None:
 
 
 def load(path: str | os.PathLike) -> Image:
-    """Read a ``loihi-image/3`` file (tables memory-mapped, read-only). Never unpickles anything."""
+    """Read a ``loihi-image/3`` or ``/4`` file (tables memory-mapped, read-only). Never unpickles anything."""
     return ImageStore(path).image()

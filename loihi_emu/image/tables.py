@@ -10,13 +10,13 @@ field, index, value and limit. How the tables fit together is in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
 
 from loihi_emu.errors import ImageError
-from loihi_emu.hw import LOIHI1, HardwareSpec
+from loihi_emu.image.table_base import Table, check_range  # noqa: F401  (re-exported)
 from microcode import RuleError, disassemble
 
 # The CUBA registers of a compartment, in table order (the one list of them).
@@ -25,105 +25,16 @@ REGISTERS = ("decay_u_reg", "decay_v", "vth_mant", "bias_mant", "bias_exp", "ref
 TRACES = ("x1", "x2", "y1", "y2", "y3")
 SOURCE_TRACES, COMPARTMENT_TRACES = TRACES[:2], TRACES[2:]
 
+# Compartment noise (docs/noise.md): the optional fields, and what noise_mode means.
+NOISE_FIELDS = ("noise_mode", "noise_exp", "noise_offset")
+NOISE_OFF, NOISE_U, NOISE_V = 0, 1, 2  # no noise; added to q (the current's input); added to u2 (the voltage's)
+NOISE_TARGETS = {"u": NOISE_U, "v": NOISE_V}
+
+# Reward (docs/reward.md): the optional learning-profile fields.
+REWARD_FIELDS = ("reward_axon", "r1_impulse", "r1_tau")
+
 SIGN_MIXED, SIGN_EXCITATORY, SIGN_INHIBITORY = 1, 2, 3
 SIGN_MODES = {SIGN_MIXED: "mixed", SIGN_EXCITATORY: "excitatory", SIGN_INHIBITORY: "inhibitory"}
-
-
-def _as_array(table: str, name: str, value, dtype, where: str) -> np.ndarray:
-    """Coerce ``value`` to a 1-D array of ``dtype`` without losing any value."""
-    arr = np.asarray(value)
-    if arr.ndim != 1:
-        raise ImageError(f"{where}{table}.{name}: expected a 1-D array, got shape {arr.shape}")
-    if arr.dtype.kind not in "iub" and arr.size:
-        raise ImageError(f"{where}{table}.{name}: expected integers, got dtype {arr.dtype}")
-    target = np.dtype(dtype)
-    if arr.dtype != target:
-        info = np.iinfo(target)
-        if arr.size:
-            lo, hi = int(arr.min()), int(arr.max())
-            if lo < info.min or hi > info.max:
-                bad = int(np.flatnonzero((arr < info.min) | (arr > info.max))[0])
-                raise ImageError(
-                    f"{where}{table}.{name}[{bad}] = {int(arr[bad])} does not fit {target} "
-                    f"({info.min}..{info.max})"
-                )
-        arr = arr.astype(target)
-    return np.ascontiguousarray(arr)
-
-
-def check_range(where: str, table: str, name: str, arr: np.ndarray, lo: int, hi: int, unit: str = "") -> None:
-    """Raise :class:`ImageError` naming the first element of ``arr`` outside ``lo..hi``."""
-    if arr.size == 0:
-        return
-    bad = (arr < lo) | (arr > hi)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ImageError(
-            f"{where}{table}.{name}[{i}] = {int(arr[i])} is outside {lo}..{hi}{unit}"
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class Table:
-    """A table of parallel integer arrays, each with a fixed dtype.
-
-    ``where`` only labels errors (for example ``"chip 0 core 3: "``); ``spec``
-    gives the register ranges. Neither is part of the table's data.
-    """
-
-    DTYPES: ClassVar[dict[str, str]] = {}
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset()  # fields with a default (older files may lack them)
-    where: str = field(default="", kw_only=True, repr=False, compare=False)
-    spec: HardwareSpec = field(default=LOIHI1, kw_only=True, repr=False, compare=False)
-
-    @property
-    def table_name(self) -> str:
-        return type(self).__name__
-
-    def __post_init__(self) -> None:
-        for name, dtype in self.DTYPES.items():
-            object.__setattr__(
-                self, name, _as_array(self.table_name, name, getattr(self, name), dtype, self.where)
-            )
-        self.check()
-
-    def check(self) -> None:
-        """Shape and range checks; subclasses extend."""
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The table's data, field name -> array."""
-        return {name: getattr(self, name) for name in self.DTYPES}
-
-    def equals(self, other: Table) -> bool:
-        """True when ``other`` is the same table class holding the same arrays."""
-        return type(self) is type(other) and all(
-            np.array_equal(a, b) and a.dtype == b.dtype
-            for a, b in zip(self.arrays().values(), other.arrays().values())
-        )
-
-    def _same_length(self, names: tuple[str, ...], n: int | None = None) -> int:
-        sizes = {name: getattr(self, name).size for name in names}
-        n = next(iter(sizes.values())) if n is None else n
-        for name, size in sizes.items():
-            if size != n:
-                raise ImageError(
-                    f"{self.where}{self.table_name}.{name} has {size} entries, expected {n}"
-                )
-        return n
-
-    def _check_ptr(self, name: str, n_rows: int, n_items: int) -> None:
-        ptr = getattr(self, name)
-        if ptr.size != n_rows + 1:
-            raise ImageError(f"{self.where}{self.table_name}.{name} has {ptr.size} entries, expected {n_rows + 1}")
-        if ptr[0] != 0 or ptr[-1] != n_items:
-            raise ImageError(
-                f"{self.where}{self.table_name}.{name} must run from 0 to {n_items}, "
-                f"got {int(ptr[0])}..{int(ptr[-1])}"
-            )
-        steps = np.diff(ptr)
-        if steps.size and steps.min() < 0:
-            i = int(np.flatnonzero(steps < 0)[0])
-            raise ImageError(f"{self.where}{self.table_name}.{name}[{i + 1}] decreases (CSR pointers)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +48,11 @@ class CompartmentTable(Table):
     refract: refractory delay in steps, 1..63.
     vmin, vmax: voltage clip bounds in v units, -2^23..0 and 0..2^23-1.
     global_index: this compartment's index in the image's global numbering.
+    noise_mode, noise_exp, noise_offset (optional; default 0 = no noise):
+    0 no noise, 1 noise added to q (the current's input), 2 to u2 (the
+    voltage's input); exponent 0..23 and signed offset mantissa -128..127
+    of ``trunc((r + 64 * offset) * 2^(exp - 7))``, r uniform in -127..127
+    (docs/noise.md). A core holds one noise setting (limits.validate).
     """
 
     decay_u_reg: np.ndarray
@@ -148,12 +64,28 @@ class CompartmentTable(Table):
     vmin: np.ndarray
     vmax: np.ndarray
     global_index: np.ndarray
+    noise_mode: np.ndarray | None = None
+    noise_exp: np.ndarray | None = None
+    noise_offset: np.ndarray | None = None
 
-    DTYPES: ClassVar[dict[str, str]] = {**dict.fromkeys(REGISTERS, "int32"), "global_index": "int64"}
+    DTYPES: ClassVar[dict[str, str]] = {**dict.fromkeys(REGISTERS, "int32"), "global_index": "int64",
+                                        "noise_mode": "uint8", "noise_exp": "int8", "noise_offset": "int8"}
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset(NOISE_FIELDS)
+
+    def __post_init__(self) -> None:
+        for f in NOISE_FIELDS:
+            if getattr(self, f) is None:
+                object.__setattr__(self, f, np.zeros(np.asarray(self.decay_u_reg).size, self.DTYPES[f]))
+        super().__post_init__()
 
     @property
     def n(self) -> int:
         return self.decay_u_reg.size
+
+    @property
+    def noisy(self) -> np.ndarray:
+        """bool [n]: compartments with noise."""
+        return self.noise_mode != NOISE_OFF
 
     def check(self) -> None:
         s, w, t = self.spec, self.where, self.table_name
@@ -167,6 +99,9 @@ class CompartmentTable(Table):
         check_range(w, t, "vmin", self.vmin, s.v_min_limit, 0)
         check_range(w, t, "vmax", self.vmax, 0, s.v_max_limit)
         check_range(w, t, "global_index", self.global_index, 0, np.iinfo(np.int64).max)
+        check_range(w, t, "noise_mode", self.noise_mode, NOISE_OFF, NOISE_V, " (0 off, 1 u, 2 v)")
+        check_range(w, t, "noise_exp", self.noise_exp, s.noise_exp_min, s.noise_exp_max)
+        check_range(w, t, "noise_offset", self.noise_offset, *s.noise_offset_range)
 
 
 @dataclass(frozen=True, eq=False)
@@ -347,6 +282,10 @@ class LearningProfileTable(Table):
     <trace>_tau: decay time constant in steps, 1..trace_tau_max
     (``x <- floor(x * (tau - 1) / tau)`` per step); 0 = trace off (reads 0).
     x1, x2 belong to the synapses' sources, y1..y3 to their target compartments.
+    reward_axon, r1_impulse, r1_tau (optional; docs/reward.md): the image's
+    external input axon whose spikes are the profile's reward (-1, the
+    default: none), and the impulse (0..127) and tau (steps, 0 = off) of its
+    reward trace r1.
     """
 
     code_ptr: np.ndarray
@@ -363,11 +302,22 @@ class LearningProfileTable(Table):
     y2_tau: np.ndarray
     y3_impulse: np.ndarray
     y3_tau: np.ndarray
+    reward_axon: np.ndarray | None = None
+    r1_impulse: np.ndarray | None = None
+    r1_tau: np.ndarray | None = None
 
     DTYPES: ClassVar[dict[str, str]] = {
         "code_ptr": "int64", "code": "uint8", "epoch": "uint8", "rounding": "uint8",
         **{f"{tr}_{k}": dt for tr in TRACES for k, dt in (("impulse", "uint8"), ("tau", "uint16"))},
+        "reward_axon": "int32", "r1_impulse": "uint8", "r1_tau": "uint16",
     }
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset(REWARD_FIELDS)
+
+    def __post_init__(self) -> None:
+        for f, fill in zip(REWARD_FIELDS, (-1, 0, 0)):
+            if getattr(self, f) is None:
+                object.__setattr__(self, f, np.full(np.asarray(self.epoch).size, fill, self.DTYPES[f]))
+        super().__post_init__()
 
     @property
     def n(self) -> int:
@@ -380,6 +330,10 @@ class LearningProfileTable(Table):
     def trace_settings(self, i: int) -> tuple[int, ...]:
         """(impulse, tau) of x1, x2, y1, y2, y3 of profile ``i``, flattened."""
         return tuple(int(getattr(self, f"{tr}_{k}")[i]) for tr in TRACES for k in ("impulse", "tau"))
+
+    def reward_settings(self, i: int) -> tuple[int, int, int]:
+        """(reward_axon, r1 impulse, r1 tau) of profile ``i``; reward_axon -1 = no reward input."""
+        return int(self.reward_axon[i]), int(self.r1_impulse[i]), int(self.r1_tau[i])
 
     def program(self, i: int):
         """Profile ``i``'s rules as a :class:`microcode.Program`, decoded once when the table was built."""
@@ -398,6 +352,9 @@ class LearningProfileTable(Table):
     def check(self) -> None:
         s, w, t = self.spec, self.where, self.table_name
         n = self._same_length(tuple(k for k in self.DTYPES if k not in ("code_ptr", "code")))
+        check_range(w, t, "reward_axon", self.reward_axon, -1, np.iinfo(np.int32).max, " (-1 = no reward)")
+        check_range(w, t, "r1_impulse", self.r1_impulse, 0, s.trace_impulse_max)
+        check_range(w, t, "r1_tau", self.r1_tau, 0, s.trace_tau_max, " steps (0 = off)")
         if self.code_ptr.size == 0:
             raise ImageError(f"{w}{t}.code_ptr must hold at least one entry")
         self._check_ptr("code_ptr", n, self.code.size)

@@ -4,7 +4,8 @@ Step t with learning (docs/learning-engine.md), in this order:
 
 1. ``impulse``: the sources that spiked in step t-1 arrive (x0 = 1, x1/x2
    gain their impulses); the compartments that spiked in step t-1 set y0 and
-   gain their y impulses.
+   gain their y impulses; reward axons that spiked in step t-1 set r0 and
+   raise r1 of their profiles (:mod:`loihi_emu.learning.reward`).
 2. ``rule``: at the end of a learning epoch, dw/dd/dt of every plastic
    synapse, applied to its weight, delay and tag.
 3. probes read the traces (after impulses, before decay);
@@ -26,6 +27,7 @@ from loihi_emu.image.core import SOURCE_TRACES
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.learning.flat import M_WEXP, FlatLearning, learning_arrays
 from loihi_emu.learning.random import keys_for_step
+from loihi_emu.learning.reward import RewardState
 from loihi_emu.learning.rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
 from loihi_emu.learning.traces import decay_numba, decay_numpy, impulse_numba, impulse_numpy
 
@@ -52,6 +54,11 @@ class LearningEngine:
         self.x_tr, self.y_tr, self.w, self.d, self.tg = a.x_tr, a.y_tr, a.w, a.d, a.tg
         self._zero_keys = np.zeros(8, np.uint64)
         self._prev_src = np.zeros(0, np.int64)
+        # reward channels (docs/reward.md); None when no profile has a reward axon
+        rw = None
+        if flat.prof_reward is not None and flat.prof_reward.size:
+            rw = RewardState(flat.prof_reward, flat.prof_epoch, flat.prof_round, self.seed, spec.trace_max)
+        self.reward = rw if rw is not None and rw.active else None
 
     def _keys(self, t: int) -> np.ndarray:
         return keys_for_step(self.seed, t) if self.flat.stochastic else self._zero_keys
@@ -59,12 +66,17 @@ class LearningEngine:
     def before_update(self, t: int) -> None:
         """Stages 1-2 of step t (impulses of the sources of step t-1, then the rule)."""
         self._impulse(self.arrays, t, self._prev_src)
+        if self.reward is not None:
+            self.reward.arrive(t, self._prev_src, self.arrays.r_val)
+        self._t = t
         self._step_keys = self._keys(t)
         self._rule(self.arrays, t, self._step_keys)
 
     def decay(self) -> None:
         """Stage 4 of the current step."""
         self._decay(self.arrays, self._step_keys)
+        if self.reward is not None:
+            self.reward.decay(self._t)
 
     def deliver(self, src: np.ndarray, ring: np.ndarray, slot_base: np.ndarray) -> int:
         """Stage 6: deliver the plastic synapses of ``src`` (the sources of this step); returns events."""

@@ -67,6 +67,7 @@ class FlatLearning:
     core_pos, core_syn: [P] image position of each plastic synapse (core
     index in ``image.cores``, synapse index in that core's SynapseTable).
     n_slots: ring slots plastic delays need (largest delay + 1; 63 with a dd rule).
+    prof_reward: [G, 3] reward axon (-1: none), r1 impulse, r1 tau of each profile (docs/reward.md).
     """
 
     n: int
@@ -98,6 +99,7 @@ class FlatLearning:
     core_syn: np.ndarray
     n_slots: int
     stochastic: bool
+    prof_reward: np.ndarray | None = None
 
     @property
     def n_plastic(self) -> int:
@@ -126,6 +128,8 @@ class LearningArrays(NamedTuple):
     State: x_tr int32 [2, n_src + 1] (x1, x2), y_tr int32 [3, n] (y1..y3);
     x_last int64 [n_src + 1], y_last int64 [n] step of the latest arrival
     (NEVER before the first); todo int64 [P] scratch of the rule kernel.
+    r_val: int64 [G, 2] this step's r0 (reward arrived in the epoch) and r1
+    (reward trace) of each profile, set by the engine before the rule (docs/reward.md).
     """
 
     n_in: int
@@ -161,6 +165,7 @@ class LearningArrays(NamedTuple):
     x_last: np.ndarray
     y_last: np.ndarray
     todo: np.ndarray
+    r_val: np.ndarray
 
 
 def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
@@ -185,7 +190,7 @@ def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
         pre=rec["pre"], post=rec["post"], prof=rec["prof"], fmt=rec["fmt"], w=rec["w"], d=rec["d"], tg=rec["tg"],
         x_tr=np.zeros((2, f.n_src + 1), np.int32), y_tr=np.zeros((3, f.n), np.int32),
         x_last=np.full(f.n_src + 1, NEVER, np.int64), y_last=np.full(f.n, NEVER, np.int64),
-        todo=np.zeros(f.n_plastic, np.int64),
+        todo=np.zeros(f.n_plastic, np.int64), r_val=np.zeros((f.prof_epoch.size, 2), np.int64),
     )
 
 
@@ -238,19 +243,24 @@ def flatten_learning(image: Image) -> FlatLearning | None:
         return None
     # global profiles and plastic formats, deduplicated across cores
     prof_ids: dict[tuple, int] = {}
-    programs, prof_rows = [], []
+    programs, prof_rows, prof_reward = [], [], []
     fmt_ids: dict[tuple[int, int, int, int], int] = {}
     core_maps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for k, c in enumerate(cores):
         lt, ft = c.learning, c.formats
         gprof = np.full(lt.n, -1, np.int64)
         for i in range(lt.n):
-            key = (lt.microcode(i), int(lt.epoch[i]), int(lt.rounding[i]), lt.trace_settings(i))
+            key = (lt.microcode(i), int(lt.epoch[i]), int(lt.rounding[i]), lt.trace_settings(i),
+                   lt.reward_settings(i))
             if key not in prof_ids:
                 prof_ids[key] = len(programs)
                 programs.append(lt.program(i))
+                prof_reward.append(lt.reward_settings(i))
                 prof_rows.append((int(lt.epoch[i]), int(lt.rounding[i])) + lt.trace_settings(i))
             gprof[i] = prof_ids[key]
+            if not -1 <= int(lt.reward_axon[i]) < n_in:
+                raise ImageError(f"{c.label}LearningProfileTable.reward_axon[{i}] = {int(lt.reward_axon[i])}: the image "
+                                 f"has external input axons 0..{n_in - 1} (-1 = no reward)")
         if not ft.n or not ft.plastic.any():
             continue
         gfmt = np.full(ft.n, -1, np.int64)
@@ -325,5 +335,5 @@ def flatten_learning(image: Image) -> FlatLearning | None:
         w0=pl["w"].astype(np.int32), d0=pl["d"].astype(np.int32), t0=pl["t"].astype(np.int32),
         pl_ptr=pl_ptr, post_ptr=post_ptr, post_idx=post_idx.astype(np.int32), x_imp=x_imp, x_tau=x_tau, x_round=x_round,
         y_imp=y_imp, y_tau=y_tau, y_round=y_round, core_pos=pl["core"], core_syn=pl["syn"], n_slots=n_slots,
-        stochastic=bool((rows_arr[:, 1] != 0).any()),
+        stochastic=bool((rows_arr[:, 1] != 0).any()), prof_reward=np.array(prof_reward, np.int64).reshape(-1, 3),
     )

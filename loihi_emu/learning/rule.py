@@ -11,7 +11,8 @@ target Z in (dw, dd, dt),
 with ``x0`` = "its source arrived in steps t-T+1..t", ``y0`` = "its target
 compartment spiked in steps t-T..t-1" (arrived t-T+1..t), ``uK`` = "some
 step s of the epoch has s % 2^K == 0" (``(t & (2^K - 1)) < T``), traces as
-they are after this step's impulses, ``r0 = r1 = 0`` (no reward input), and
+they are after this step's impulses, ``r0``, ``r1`` the profile's reward
+indicator and trace (``a.r_val``, set by :mod:`loihi_emu.learning.reward`), and
 ``w``, ``d``, ``t`` the values before this update (the three targets are
 updated together). In fixed point every product is an exact int64 in units
 of ``2^-F``, F = ``spec.learning_frac_bits`` (8): ``mant * prod << (exp + F)``.
@@ -94,11 +95,11 @@ def rule_numpy(a, t: int, keys: np.ndarray) -> None:
     due = (t + 1) % T == 0
     if not due.any():
         return
-    zero = np.zeros(pl_pre.size, np.int64)
     vals = [
         (x_last[pl_pre] > t - T).astype(np.int64), x_tr[0, pl_pre].astype(np.int64), x_tr[1, pl_pre].astype(np.int64),
         (y_last[pl_post] > t - T).astype(np.int64), y_tr[0, pl_post].astype(np.int64),
-        y_tr[1, pl_post].astype(np.int64), y_tr[2, pl_post].astype(np.int64), zero, zero,
+        y_tr[1, pl_post].astype(np.int64), y_tr[2, pl_post].astype(np.int64), a.r_val[pl_prof, 0],
+        a.r_val[pl_prof, 1],
         w.astype(np.int64), d.astype(np.int64), tg.astype(np.int64),
     ]
     acc = np.zeros((3, pl_pre.size), np.int64)
@@ -204,7 +205,8 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
                         todo[m] = j
                         m += 1
     # the evaluation stays in this loop: a call per synapse would pass (and reference-count) every array
-    vals = np.zeros(16, np.int64)  # the synapse's variables by code (r0, r1 stay 0: no reward input)
+    vals = np.zeros(16, np.int64)  # the synapse's variables by code
+    r_val = a.r_val
     for i in range(m):
         j = todo[i]
         g = pl_prof[j]
@@ -219,6 +221,8 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
         vals[4] = y_tr[0, post]
         vals[5] = y_tr[1, post]
         vals[6] = y_tr[2, post]
+        vals[7] = r_val[g, 0]
+        vals[8] = r_val[g, 1]
         vals[9] = w[j]
         vals[10] = d[j]
         vals[11] = tg[j]

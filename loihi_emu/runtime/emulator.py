@@ -45,7 +45,8 @@ class Emulator:
     """Run a board image bit-exactly.
 
     image: the board image. seed: the seed of every random choice (stochastic
-    rounding of learning profiles that ask for it; the CUBA core makes none).
+    rounding of learning profiles that ask for it, compartment noise of
+    compartments that have it: docs/noise.md).
     probes: quantities to record, names ('spikes', 'u', 'v', traces 'x1',
     'x2', 'y1'..'y3', plastic synapses 'w', 'wmant', 'delay', 'tag') or
     :class:`Probe`.
@@ -96,7 +97,7 @@ class Emulator:
         self._want_traces = bool(self.data.quantities & set(TRACE_QUANTITIES))
         self._want_synapses = bool(self.data.quantities & set(SYNAPSE_QUANTITIES))
         # the kernels' one struct; the state attributes below are its arrays
-        self.arrays = a = step_arrays(self.net, self.spec)
+        self.arrays = a = step_arrays(self.net, self.spec, self.seed)
         self._run_step = step_for(backend, a)
         self.u, self.v, self.refractory, self.spike_counts = a.u, a.v, a.cnt, a.spike_counts
         self._ring, self._spiked, self._wraps, self._first_wrap = a.ring, a.spiked, a.wraps, a.first_wrap

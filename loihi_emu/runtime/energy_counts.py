@@ -18,7 +18,7 @@ at the tile of ``input_core``; they have no compartments):
 ``active``         compartments with non-zero v before the leak (v at the end
                    of the previous step), any synaptic input this step (a
                    synapse whose spike lands in this step, whatever its weight),
-                   a non-zero bias, or a spike this step
+                   a non-zero bias or noise (docs/noise.md), or a spike this step
 ``spikes``         compartments that fired (the inputs row: input spikes)
 ``messages``       spike messages sent: one per route of a firing source, i.e.
                    one per firing compartment and destination core for images
@@ -166,7 +166,7 @@ def structure(image: Image, mesh: MeshLayout = LOIHI1_MESH, input_core: tuple[in
     for k, c in enumerate(cores):
         g = c.compartments.global_index
         comp_row[g] = k
-        bias_on[g] = c.compartments.bias_mant != 0
+        bias_on[g] = (c.compartments.bias_mant != 0) | c.compartments.noisy  # noise: an input every step
         row_off[k + 1] = row_off[k] + c.synapses.n_axons
     # per global axon row: its core, its synapse count, and its synapses (global target, delay)
     ax_core = np.repeat(np.arange(len(cores), dtype=np.int64), np.diff(row_off))

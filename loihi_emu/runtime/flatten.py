@@ -18,7 +18,7 @@ by source over one state entry per image synapse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -30,6 +30,7 @@ from loihi_emu.image.core import Image, RouteTable
 from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.runtime.kernels import DELAY_FIELD
+from loihi_emu.runtime.noise import noise_base
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +44,9 @@ class FlatNetwork:
     (``target << DELAY_FIELD | delay``). weight: int16 [S] in units of 64.
     fanout: int64 [n_in + n] synapses reached per spike of each source.
     chip, core, local: int32 [n] where each global compartment lives.
+    noise_mode: uint8 [n] (0 none, 1 into q, 2 into u2); noise_shift: int32
+    [n] noise_exp - 7; noise_off: int32 [n] 64 * noise_offset (draw units);
+    all three empty when no compartment has noise (docs/noise.md).
     """
 
     n: int
@@ -62,11 +66,17 @@ class FlatNetwork:
     chip: np.ndarray
     core: np.ndarray
     local: np.ndarray
+    noise_mode: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+    noise_shift: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    noise_off: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the run-time arrays."""
         return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
+
+_NO_NOISE = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(1, np.uint64))
 
 
 class StepArrays(NamedTuple):
@@ -89,6 +99,10 @@ class StepArrays(NamedTuple):
     [3] (q, u, u2 counts); first_wrap int64 [3, 2] (compartment, unwrapped
     value of this step's first wrap, -1 when none); src_buf int64 [n_in + n]
     (this step's sources); spike_counts int64 [n].
+    Noise (docs/noise.md; :mod:`loihi_emu.runtime.noise`): has_noise (0: no
+    compartment has noise, the other noise fields are then unused and may be
+    empty); noise_mode uint8 [n], noise_shift int32 [n], noise_off int32 [n]
+    (see FlatNetwork); noise_base uint64 [1] = mix(seed + G).
     """
 
     n_slots: int
@@ -116,12 +130,21 @@ class StepArrays(NamedTuple):
     first_wrap: np.ndarray
     src_buf: np.ndarray
     spike_counts: np.ndarray
+    has_noise: int = 0
+    noise_mode: np.ndarray = _NO_NOISE[0]
+    noise_shift: np.ndarray = _NO_NOISE[1]
+    noise_off: np.ndarray = _NO_NOISE[1]
+    noise_base: np.ndarray = _NO_NOISE[2]
 
 
-def step_arrays(net: FlatNetwork, spec: HardwareSpec) -> StepArrays:
-    """The kernels' struct over ``net`` with zeroed state (step 0)."""
+def step_arrays(net: FlatNetwork, spec: HardwareSpec, seed: int = 0) -> StepArrays:
+    """The kernels' struct over ``net`` with zeroed state (step 0); ``seed`` keys the noise draws."""
     n = net.n
-    return StepArrays(
+    noise = {}
+    if net.noise_mode.size:
+        noise = dict(has_noise=1, noise_mode=net.noise_mode, noise_shift=net.noise_shift, noise_off=net.noise_off,
+                     noise_base=noise_base(seed))
+    return StepArrays(**noise,
         n_slots=net.n_slots, decay_bits=spec.decay_bits, q_bits=spec.q_bits, u_bits=spec.u_bits,
         w_shift=spec.weight_shift, keep_u=net.keep_u, keep_v=net.keep_v, vth=net.vth, bias=net.bias,
         refract=net.refract, vmin=net.vmin, vmax=net.vmax, indptr=net.indptr, tgt_delay=net.tgt_delay,
@@ -311,6 +334,7 @@ def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
         regs["vmin"][g] = t.vmin
         regs["vmax"][g] = t.vmax
         chip_of[g], core_of[g], local_of[g] = c.chip, c.index, np.arange(t.n)
+    noise = _noise_arrays(image, n, spec)
 
     batches = _batches(image)
     pages = PageBudget()
@@ -353,8 +377,21 @@ def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
     pages.flush()
     return FlatNetwork(
         n=n, n_in=n_in, n_slots=max(max_delay, 0) + 1, indptr=indptr, tgt_delay=tgt_delay, weight=weight,
-        fanout=fanout, chip=chip_of, core=core_of, local=local_of, **regs,
+        fanout=fanout, chip=chip_of, core=core_of, local=local_of, **regs, **noise,
     )
+
+
+def _noise_arrays(image: Image, n: int, spec: HardwareSpec) -> dict[str, np.ndarray]:
+    """FlatNetwork's noise fields in global order; {} (no noise arrays) when no compartment has noise."""
+    if not any(c.compartments.noisy.any() for c in image.cores):
+        return {}
+    mode, shift, off = np.zeros(n, np.uint8), np.zeros(n, np.int32), np.zeros(n, np.int32)
+    for c in image.cores:
+        t, g = c.compartments, c.compartments.global_index
+        mode[g] = t.noise_mode
+        shift[g] = t.noise_exp.astype(np.int32) - spec.noise_frac_bits
+        off[g] = t.noise_offset.astype(np.int32) << spec.noise_offset_shift
+    return {"noise_mode": mode, "noise_shift": shift, "noise_off": off}
 
 
 def place_numpy(key: np.ndarray, cursor: np.ndarray, values: np.ndarray, weights: np.ndarray,

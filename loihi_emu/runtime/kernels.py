@@ -15,7 +15,7 @@ The ring holds ``n_slots`` slots of ``n`` entries; the input of step ``s``
 is in the slot at :func:`ring_offset` ``(s)`` (the one place that says so).
 
 Stage ``update`` (reads and zeroes: the ring slot of step ``t``; reads:
-registers; sets: u, v, refractory counter, spike flags; increments: wrap
+registers, and the noise fields when ``a.has_noise`` (docs/noise.md); sets: u, v, refractory counter, spike flags; increments: wrap
 counters). Stage ``sources`` (reads: the step's input axons, spike flags;
 sets: ``src_buf``; increments: spike counts). Stage ``deliver`` (reads: the
 step's sources, synapse CSR; increments: ring slots ``t + 1 + delay``).
@@ -29,6 +29,8 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
+
+from loihi_emu.runtime.noise import noise_key, noise_numpy, noise_value
 
 WRAP_Q, WRAP_U, WRAP_U2 = 0, 1, 2
 WRAP_NAMES = ("q", "u", "u2")
@@ -86,10 +88,15 @@ def update_numpy(a, t: int) -> None:
     acc = a.ring[lo : lo + n]
     q_raw = acc.astype(np.int64) << a.w_shift
     acc[:] = 0
+    if a.has_noise:  # docs/noise.md: mode 1 into q, mode 2 into u2
+        nz = noise_numpy(a, t)
+        q_raw += np.where(a.noise_mode == 1, nz, 0)
     q = wrap_numpy(q_raw, a.q_bits)
     u_raw = decay_numpy(a.u.astype(np.int64), a.keep_u, a.decay_bits) + q
     u_new = wrap_numpy(u_raw, a.u_bits)
     u2_raw = u_new + a.bias
+    if a.has_noise:
+        u2_raw += np.where(a.noise_mode == 2, nz, 0)
     u2 = wrap_numpy(u2_raw, a.u_bits)
     v_new = decay_numpy(a.v.astype(np.int64), a.keep_v, a.decay_bits) + u2
     v_new = np.clip(v_new, a.vmin, a.vmax)
@@ -181,18 +188,28 @@ def _deliver_block(src, ptr, tgt_delay, weight, ring, slot_base):  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
-def _update_range(a, acc, lo, hi, counts, firsts):  # pragma: no cover - jitted
-    """Compartments lo..hi-1 of ``a``; acc: this step's ring slot; counts [3] and firsts [3, 2] belong to this range."""
+def _update_range(a, acc, lo, hi, counts, firsts, nkey):  # pragma: no cover - jitted
+    """Compartments lo..hi-1 of ``a``; acc: this step's ring slot; counts [3] and firsts [3, 2] belong to this range.
+
+    nkey: the step's noise key (:func:`loihi_emu.runtime.noise.noise_key`), used when ``a.has_noise``.
+    """
     u, v, cnt, keep_u, keep_v, vth, bias = a.u, a.v, a.cnt, a.keep_u, a.keep_v, a.vth, a.bias
     refract, vmin, vmax, spiked = a.refract, a.vmin, a.vmax, a.spiked
     shift, q_bits, u_bits, w_shift = a.decay_bits, a.q_bits, a.u_bits, a.w_shift
+    has_noise, noise_mode = a.has_noise, a.noise_mode
     for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no wrap-around index checks
         q_raw = np.int64(acc[i]) << w_shift
         acc[i] = 0
+        mode = noise_mode[i] if has_noise else 0
+        nz = noise_value(nkey, i, a.noise_shift[i], a.noise_off[i]) if mode else 0
+        if mode == 1:
+            q_raw += nz
         q = _wrap(q_raw, q_bits)
         u_raw = _decay(np.int64(u[i]), np.int64(keep_u[i]), shift) + q
         uu = _wrap(u_raw, u_bits)
         u2_raw = uu + bias[i]
+        if mode == 2:
+            u2_raw += nz
         u2 = _wrap(u2_raw, u_bits)
         vv = _decay(np.int64(v[i]), np.int64(keep_v[i]), shift) + u2
         if vv < vmin[i]:
@@ -253,10 +270,11 @@ def _update_blocks(a, t):  # pragma: no cover - jitted
     chunk = (n + n_blocks - 1) // n_blocks
     counts = np.zeros((n_blocks, 3), np.int64)
     firsts = np.full((n_blocks, 3, 2), -1, np.int64)
+    nkey = noise_key(a.noise_base[0], t)
     for c in numba.prange(n_blocks):
         lo = min(n, c * chunk)
         hi = min(n, lo + chunk)
-        _update_range(a, acc, lo, hi, counts[c], firsts[c])
+        _update_range(a, acc, lo, hi, counts[c], firsts[c], nkey)
     _merge_wraps(counts, firsts, a.wraps, a.first_wrap)
 
 

@@ -8,6 +8,10 @@ compartments on three cores of two chips, with delays, external inputs and
 a plastic projection (one learning profile). ``board-expected.npz`` holds
 the inputs it was run with and what it gave (spikes, v and the plastic
 weights after each step), so a later version of the loader must reproduce it.
+``board-v4.npz`` (format ``loihi-image/4``) is the same board with compartment
+noise (docs/noise.md) on two of its three cores and a reward input (axon 3,
+docs/reward.md) read by its learning rule; ``board-v4-expected.npz``
+holds what it gave with seed 11.
 Existing files are never rewritten: a format's saved file is kept as it was.
 """
 
@@ -20,32 +24,40 @@ import numpy as np
 from loihi_emu import LOIHI1, Emulator, build_image
 from loihi_emu.image.file import save as save_v1
 from loihi_emu.image.profiles import LearningProfile
-from loihi_emu.image.store import save as save_v3
+from loihi_emu.image.store import save as save_v4  # the format the store writes today
+
+save_v3 = None  # board-v3.npz was written by the format-3 store; it is kept, never rewritten
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROBES = ("spikes", "v", "w")
 STEPS = 40
 
 
-def board():
+def board(noise: bool = False):
     rng = np.random.default_rng(13)
     n, n_in, m, s = 30, 4, 260, LOIHI1
     regs = dict(decay_u_reg=rng.integers(100, 1000, n), decay_v=rng.integers(50, 800, n),
                 vth_mant=rng.integers(20, 200, n), bias_mant=rng.integers(0, 300, n), bias_exp=rng.integers(0, 3, n),
                 refract=rng.integers(1, 4, n), vmin=np.full(n, s.v_min_limit), vmax=np.full(n, s.v_max_limit))
     core_of = np.where(np.arange(n) < 12, 0, np.where(np.arange(n) < 20, 1, s.cores_per_chip + 2))
+    if noise:  # one setting per core: into u2 on core 0, into q on the core of chip 1, none on core 1
+        regs.update(noise_mode=np.where(np.arange(n) < 12, 2, np.where(np.arange(n) < 20, 0, 1)),
+                    noise_exp=np.where(np.arange(n) < 12, 13, 11), noise_offset=np.where(np.arange(n) < 12, 1, -2))
     learn = np.where(rng.random(m) < 0.4, 0, -1)
     syn = dict(syn_pre=rng.integers(0, n_in + n, m), syn_post=rng.integers(0, n, m),
                syn_wmant=np.where(learn >= 0, rng.integers(-200, 200, m), rng.integers(-256, 256, m)),
                syn_wexp=rng.integers(-2, 3, m), syn_delay=rng.integers(0, 4, m), syn_learning=learn)
     prof = LearningProfile.from_rule("dw = 2^-2*x1*y0 - 2^-2*y1*x0", traces={"x1": (40, 6), "y1": (40, 6)})
+    if noise:  # the v4 board also has a reward channel on input axon 3 (docs/reward.md)
+        prof = LearningProfile.from_rule("dw = 2^-2*x1*y0 - 2^-2*y1*x0 + 2^-3*y0*r1",
+                                         traces={"x1": (40, 6), "y1": (40, 6), "r1": (50, 5)}, reward_axon=3)
     image = build_image(regs, core_of, n_in=n_in, learning_profiles=[prof], **syn)
     inputs = (rng.random((STEPS, n_in)) < 0.3).astype(np.uint8)
     return image, inputs
 
 
-def run(image, inputs) -> dict[str, np.ndarray]:
-    emu = Emulator(image, probes=PROBES)
+def run(image, inputs, seed: int = 0) -> dict[str, np.ndarray]:
+    emu = Emulator(image, probes=PROBES, seed=seed)
     emu.run(inputs.shape[0], inputs)
     return {q: emu.data[q] for q in PROBES}
 
@@ -61,6 +73,13 @@ def main() -> None:
     if not os.path.exists(path):
         np.savez(path, inputs=inputs, **run(image, inputs))
         print("wrote", path)
+    image, inputs = board(noise=True)
+    for name, make in (("board-v4.npz", lambda p: save_v4(image, p)),
+                       ("board-v4-expected.npz", lambda p: np.savez(p, inputs=inputs, **run(image, inputs, seed=11)))):
+        path = os.path.join(HERE, name)
+        if not os.path.exists(path):
+            make(path)
+            print("wrote", path)
 
 
 if __name__ == "__main__":
