@@ -126,6 +126,10 @@ class LearningArrays(NamedTuple):
     State: x_tr int32 [2, n_src + 1] (x1, x2), y_tr int32 [3, n] (y1..y3);
     x_last int64 [n_src + 1], y_last int64 [n] step of the latest arrival
     (NEVER before the first); todo int64 [P] scratch of the rule kernel.
+    Draw ids (the ``id`` of :mod:`loihi_emu.learning.random`): x_id int64
+    [n_src + 1] per source row, y_id int64 [n] per compartment, syn_id int64 [P]
+    per plastic synapse; ``arange`` here (global = local numbering), the
+    global ids on an MPI rank (:mod:`loihi_emu.runtime.distributed`).
     """
 
     n_in: int
@@ -161,6 +165,9 @@ class LearningArrays(NamedTuple):
     x_last: np.ndarray
     y_last: np.ndarray
     todo: np.ndarray
+    x_id: np.ndarray
+    y_id: np.ndarray
+    syn_id: np.ndarray
 
 
 def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
@@ -185,7 +192,8 @@ def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
         pre=rec["pre"], post=rec["post"], prof=rec["prof"], fmt=rec["fmt"], w=rec["w"], d=rec["d"], tg=rec["tg"],
         x_tr=np.zeros((2, f.n_src + 1), np.int32), y_tr=np.zeros((3, f.n), np.int32),
         x_last=np.full(f.n_src + 1, NEVER, np.int64), y_last=np.full(f.n, NEVER, np.int64),
-        todo=np.zeros(f.n_plastic, np.int64),
+        todo=np.zeros(f.n_plastic, np.int64), x_id=np.arange(f.n_src + 1, dtype=np.int64),
+        y_id=np.arange(f.n, dtype=np.int64), syn_id=np.arange(f.n_plastic, dtype=np.int64),
     )
 
 

@@ -21,9 +21,11 @@ errors (too few chips, an unreadable file on one rank, a bad probe) are
 agreed on by all ranks before any per-step collective: every rank raises
 :class:`~loihi_emu.runtime.partition_ranks.RankError` naming the failing rank.
 
-Random draws are keyed by global ids, so stochastic rounding cannot follow
-the local numbering: a run of more than one rank with stochastic learning
-profiles is refused (RankError) for now; deterministic learning is exact.
+Learning: a rank's plastic synapses are those of its cores; their x traces
+follow their sources, local or remote. Every random draw of stochastic
+rounding is keyed by a *global* id (source, compartment, stable plastic-synapse
+index: ``LearningArrays.x_id``, ``y_id``, ``syn_id`` are set to them here), so
+the bits are those of one process.
 """
 
 from __future__ import annotations
@@ -85,10 +87,6 @@ class DistributedEmulator(Emulator):
         part = agree(comm, lambda: sub_image(own, local_g, rr, incoming), "building the rank's sub-image")
         self.part = part
         plastic = agree(comm, lambda: plastic_synapses(part.image), "ordering the plastic synapses")
-        stochastic = any(c.learning.n and (c.learning.rounding != 0).any() for c in part.image.cores)
-        if comm.allreduce(int(stochastic), op=MPI.MAX) and self.n_ranks > 1:
-            raise RankError("stochastic rounding (a learning profile with rounding='stochastic') is not supported "
-                            "on more than one rank yet: its draws are keyed by global ids; run on one process")
         syn_g, n_plastic = self._global_plastic_order(plastic, part)
         n, n_in = part.n, part.n_in
         sizes = {"x1": n_in + n, "x2": n_in + n, **{q: n_plastic for q in SYNAPSE_QUANTITIES}}
@@ -107,6 +105,11 @@ class DistributedEmulator(Emulator):
                                                                      n_threads), "loading the rank's emulator")
         assert self.net.n_in == n_in_loc
         self.input_program, self.populations = own.input_program, own.populations
+        if self.learning is not None:  # random draws keyed by global ids, as on one process
+            la = self.learning.arrays
+            la.x_id[:] = np.append(src_g, n_in + n)
+            la.y_id[:] = part.local_g
+            la.syn_id[:] = syn_g
         self.data = GatheredData(self.data, plan, glob, part.local_g, comm)
         self._recording = len(self.data) > 0
         a = self.arrays
