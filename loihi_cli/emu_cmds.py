@@ -6,16 +6,15 @@ import argparse
 import sys
 import time
 
-import numpy as np
-
-from loihi_cli import energy_out
+from loihi_cli import energy_out, mpi_run
+from loihi_cli.run_args import parse_probe_args, read_inputs, run_length
 from loihi_cli.warn import cli_warnings
 from loihi_emu import Emulator, load
-from loihi_emu.errors import ImageFileError, InputError, LoihiError, ProbeError
+from loihi_emu.errors import LoihiError
 from loihi_emu.image.digest import image_digest
 from loihi_emu.image.input_eval import program_array
 from loihi_emu.results import results_from
-from loihi_emu.runtime.probes import QUANTITIES, Probe
+from loihi_emu.runtime.probes import QUANTITIES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,55 +70,13 @@ def cmd_conform(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _read_inputs(path: str, steps: int) -> np.ndarray:
-    try:
-        files = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ImageFileError(f"{path}: not a readable .npz file ({exc})") from None
-    with files:
-        if "spikes" in files.files:
-            return files["spikes"].astype(np.uint8)
-        if "pairs" in files.files:
-            return files["pairs"]
-    raise InputError(f"{path}: expected an array named 'spikes' [steps, n_axons] or 'pairs' [k, 2]")
-
-
-def parse_probe_args(values: list[str] | None, every: int) -> tuple[list[Probe], dict[str, str | None]]:
-    """``["exc:v,spikes", "u"]`` -> emulator probes (keys ``exc:v``, ``exc:spikes``, ``u``) and their selectors."""
-    probes, selectors = [], {}
-    for text in values or ["spikes"]:
-        sel, _, qs = text.rpartition(":") if ":" in text else ("", "", text)
-        sel = sel.strip() or None
-        for q in (x.strip() for x in qs.split(",")):
-            if not q:
-                continue
-            if q not in QUANTITIES:
-                raise ProbeError(f"--probe {text!r}: unknown quantity {q!r}; known: {', '.join(QUANTITIES)}")
-            key = f"{sel}:{q}" if sel else q
-            if key in selectors:
-                raise ProbeError(f"--probe {text!r}: {key!r} is asked for twice")
-            probes.append(Probe(q, sel, 1 if q == "spikes" else every, key))
-            selectors[key] = sel
-    return probes, selectors
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    if mpi_run.launched():  # started by mpiexec: every rank runs its chips
+        return mpi_run.cmd_run_mpi(args)
     with cli_warnings():
         image = load(args.image)
-        steps = args.steps
-        inputs = _read_inputs(args.inputs, steps) if args.inputs else None
-        if steps is None and inputs is not None:  # the given inputs fix the length
-            if inputs.dtype == np.uint8 and inputs.ndim == 2:
-                steps = inputs.shape[0]
-            elif inputs.ndim == 2 and inputs.shape[1] == 2 and inputs.dtype.kind in "iu" and inputs.size:
-                steps = int(inputs[:, 0].max()) + 1
-        if steps is None:
-            steps = image.input_program.length if image.input_program is not None else None
-            if steps is None:
-                raise InputError("give --steps: the image's input program has no finite length "
-                                 "(its inputs are generators or it has none)")
-        if args.every < 1:
-            raise ProbeError(f"--every must be a positive number of steps, got {args.every}")
+        inputs = read_inputs(args.inputs) if args.inputs else None
+        steps = run_length(args.steps, inputs, image.input_program)
         probes, selectors = parse_probe_args(args.probe, args.every)
         emu = Emulator(image, seed=args.seed, probes=energy_out.with_probes(args, probes))
         t0 = time.perf_counter()
