@@ -10,8 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loihi_emu import save
+from loihi_emu.runtime.exchange_kernels import pack_numba, pack_numpy
 from loihi_emu.runtime.partition_ranks import RankError, assign_chips
 
 HERE = Path(__file__).resolve().parent
@@ -97,3 +100,23 @@ def test_chips_are_balanced_and_every_rank_gets_one():
     assert assign_chips(sizes, 3) == owner  # a pure function: every rank computes the same
     with pytest.raises(RankError, match="6 chip"):
         assign_chips(sizes, 7)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30), ranks=st.integers(1, 5))
+def test_pack_kernel_matches_its_numpy_twin(seed, n, ranks):
+    rng = np.random.default_rng(seed)
+    per = rng.integers(0, ranks + 1, n)
+    ptr = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
+    peer = np.concatenate([rng.permutation(ranks)[:k] for k in per]).astype(np.int64) if ptr[-1] else \
+        np.zeros(0, np.int64)
+    val = rng.integers(0, 1000, ptr[-1]).astype(np.int64)
+    spikes = np.flatnonzero(rng.random(n) < 0.5).astype(np.int64)
+    outs = []
+    for fn in (pack_numpy, pack_numba):
+        counts, out = np.zeros(ranks, np.int64), np.zeros(max(ptr[-1], 1), np.int64)
+        total = fn(spikes, ptr, peer, val, counts, out)
+        outs.append((int(total), counts, out[:total]))
+    assert outs[0][0] == outs[1][0] == int(outs[0][1].sum())
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
+    np.testing.assert_array_equal(outs[0][2], outs[1][2])

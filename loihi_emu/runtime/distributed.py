@@ -30,6 +30,7 @@ the bits are those of one process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -37,10 +38,18 @@ import numpy as np
 from loihi_emu.image.core import Image
 from loihi_emu.image.plastic import plastic_synapses
 from loihi_emu.runtime.emulator import Emulator
+from loihi_emu.runtime.exchange_kernels import PACK
 from loihi_emu.runtime.kernels import _deliver_parallel, deliver_numba, deliver_numpy
 from loihi_emu.runtime.partition_ranks import RankError
 from loihi_emu.runtime.probes import SYNAPSE_QUANTITIES, Probe, normalize_probes
-from loihi_emu.runtime.rank_image import local_globals, own_chips, remote_routes, sub_image
+from loihi_emu.runtime.rank_image import (
+    axon_replies,
+    local_globals,
+    own_chips,
+    peer_values,
+    remote_routes,
+    sub_image,
+)
 from loihi_emu.runtime.rank_probes import GatheredData, local_probes
 
 STATUS_OK, STATUS_FAILED = 0, 1
@@ -85,6 +94,8 @@ class DistributedEmulator(Emulator):
         rr = agree(comm, lambda: remote_routes(own, local_g), "splitting the routes")
         incoming = comm.alltoall([x for x in rr.per_peer])
         part = agree(comm, lambda: sub_image(own, local_g, rr, incoming), "building the rank's sub-image")
+        replies = comm.alltoall(axon_replies(incoming, part.remote_g))
+        self._peer_val = agree(comm, lambda: peer_values(part, replies), "matching remote sources")
         self.part = part
         plastic = agree(comm, lambda: plastic_synapses(part.image), "ordering the plastic synapses")
         syn_g, n_plastic = self._global_plastic_order(plastic, part)
@@ -115,10 +126,14 @@ class DistributedEmulator(Emulator):
         a = self.arrays
         self._deliver = deliver_numpy if backend == "numpy" else (
             deliver_numba if a.indptr.shape[0] == 1 else _deliver_parallel)
+        self._pack = PACK["numpy" if backend == "numpy" else "numba"]
+        self._per = np.zeros(self.n_ranks, np.int64)
+        self._send = np.zeros(max(part.peer_rank.size, 1), np.int64)
         self._send_counts = np.zeros((self.n_ranks, 2), np.int64)
         self._recv_counts = np.zeros((self.n_ranks, 2), np.int64)
         self._wraps_seen = self._wraps.copy()
-        self.exchange_seconds = 0.0
+        self.exchange_seconds = 0.0  # in the exchange hook (sorting, both collectives, remote delivery)
+        self.comm_seconds = 0.0  # in the two collectives alone (latency, volume and waiting for peers)
         self.spikes_sent = 0
 
     def _global_plastic_order(self, plastic, part) -> tuple[np.ndarray, int]:
@@ -173,36 +188,27 @@ class DistributedEmulator(Emulator):
         return self.part.local_g[spiked]
 
     def _exchange(self, t: int, src: np.ndarray, spike_idx: np.ndarray) -> tuple[np.ndarray, int]:
-        import time
-
         t0 = time.perf_counter()
         part, MPI = self.part, self._mpi
-        ptr, peers = part.peer_ptr, part.peer_rank
-        cnt = ptr[spike_idx + 1] - ptr[spike_idx]
-        total = int(cnt.sum())
-        if total:
-            starts = np.repeat(ptr[spike_idx] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
-            to = peers[starts + np.arange(total)]
-            order = np.argsort(to, kind="stable")
-            send = part.local_g[np.repeat(spike_idx, cnt)][order]
-            per = np.bincount(to, minlength=self.n_ranks)
-        else:
-            send, per = np.zeros(0, np.int64), np.zeros(self.n_ranks, np.int64)
+        per, send = self._per, self._send
+        total = int(self._pack(spike_idx, part.peer_ptr, part.peer_rank, self._peer_val, per, send))
         failed = self.strict and bool((self._wraps != self._wraps_seen).any())
         self._wraps_seen[:] = self._wraps
         sc, rc = self._send_counts, self._recv_counts
         sc[:, 0] = per
         sc[:, 1] = STATUS_FAILED if failed else STATUS_OK
+        t1 = time.perf_counter()
         self.comm.Alltoall(sc, rc)
         recv = np.empty(int(rc[:, 0].sum()), np.int64)
         sd = np.concatenate([[0], np.cumsum(per)[:-1]])
         rd = np.concatenate([[0], np.cumsum(rc[:, 0])[:-1]])
-        self.comm.Alltoallv([send, (per, sd), MPI.INT64_T], [recv, (rc[:, 0].copy(), rd), MPI.INT64_T])
+        self.comm.Alltoallv([send[:total], (per, sd), MPI.INT64_T], [recv, (rc[:, 0].copy(), rd), MPI.INT64_T])
+        self.comm_seconds += time.perf_counter() - t1
         self.spikes_sent += total
         bad = np.flatnonzero(rc[:, 1] != STATUS_OK)
         if bad.size and not failed:
             raise RankError(f"rank {int(bad[0])} stopped in step {t} (a strict wrap); every rank stops")
-        remote = np.sort(part.n_in + np.searchsorted(part.remote_g, recv)) if recv.size else recv
+        remote = recv + part.n_in  # local input axons of the remote sources
         events = 0
         if remote.size:
             self._deliver(self.arrays, t, remote)

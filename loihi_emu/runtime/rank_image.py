@@ -166,3 +166,28 @@ def local_globals(own: OwnChips) -> np.ndarray:
     """int64: the global indices of this rank's compartments, ascending."""
     parts = [c.compartments.global_index for c in own.cores]
     return np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def axon_replies(incoming: list[np.ndarray], remote_g: np.ndarray) -> list[np.ndarray]:
+    """For each origin rank: int64 [k, 2] (global source, its position in ``remote_g``) of the sources it sends us."""
+    out = []
+    for got in incoming:
+        g = np.unique(got[:, 0]) if got.size else np.zeros(0, np.int64)
+        out.append(np.stack([g, np.searchsorted(remote_g, g)], axis=1).astype(np.int64))
+    return out
+
+
+def peer_values(part: RankImage, replies: list[np.ndarray]) -> np.ndarray:
+    """int64, aligned with ``part.peer_rank``: the remote-source position of each (compartment, peer) pair
+    at that peer, what a spike of the compartment is sent as (the peer adds ``n_in``)."""
+    c = np.repeat(np.arange(part.local_g.size), np.diff(part.peer_ptr))
+    g = part.local_g[c]
+    val = np.full(part.peer_rank.size, -1, np.int64)
+    for q, rep in enumerate(replies):
+        sel = np.flatnonzero(part.peer_rank == q)
+        if sel.size:
+            at = np.searchsorted(rep[:, 0], g[sel])
+            if (at >= rep.shape[0]).any() or (rep[np.minimum(at, rep.shape[0] - 1), 0] != g[sel]).any():
+                raise ImageError(f"rank {q} does not list every compartment whose routes reach it")
+            val[sel] = rep[at, 1]
+    return val
