@@ -78,9 +78,21 @@ def worker(path: str, steps: int) -> None:
         comm.Alltoall(z, r)
         comm.Alltoallv([e, (z[:, 0], z[:, 0]), MPI.INT64_T], [e, (z[:, 0], z[:, 0]), MPI.INT64_T])
     empty = comm.allreduce(time.perf_counter() - t1, op=MPI.MAX)
+    # the same volume without the wait for a slower rank: the mean message of the run to every peer
+    m = int(round(sent / steps / max(comm.size * (comm.size - 1), 1)))
+    c = np.full(comm.size, m, np.int64)
+    c[comm.rank] = 0
+    d = np.concatenate([[0], np.cumsum(c)[:-1]])
+    buf, rbuf = np.arange(c.sum(), dtype=np.int64), np.empty(c.sum(), np.int64)
+    comm.Barrier()
+    t1 = time.perf_counter()
+    for _ in range(steps):
+        comm.Alltoall(z, r)
+        comm.Alltoallv([buf, (c, d), MPI.INT64_T], [rbuf, (c, d), MPI.INT64_T])
+    full = comm.allreduce(time.perf_counter() - t1, op=MPI.MAX)
     if comm.rank == 0:
-        print(json.dumps(dict(seconds=dt, exchange=ex, comm=co, empty=empty, sent=sent, spikes=spikes,
-                              ranks=comm.size, compartments=[int(emu.n_compartments)])))
+        print(json.dumps(dict(seconds=dt, exchange=ex, comm=co, empty=empty, full=full, per_peer=m, sent=sent,
+                              spikes=spikes, ranks=comm.size)))
 
 
 def main() -> None:
@@ -90,6 +102,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--chips", type=int, default=2)
     ap.add_argument("--ranks", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3, help="alternating rounds of both; the best of each is reported")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
@@ -106,19 +119,24 @@ def main() -> None:
         numba.set_num_threads(1)
         emu = Emulator(image, probes=[], n_threads=1)
         del image
-        emu.run(2)
-        t0 = time.perf_counter()
-        emu.run(a.steps)
-        one = time.perf_counter() - t0
-        spikes1 = int(emu.spike_counts.sum())
-        del emu
         env = dict(os.environ, UCX_TLS="self,sm", NUMBA_NUM_THREADS="1")
-        out = subprocess.run([mpiexec, "-n", str(a.ranks), sys.executable, __file__, "--worker", path,
-                              "--steps", str(a.steps)], env=env, capture_output=True, text=True, timeout=3600)
-        if out.returncode:
-            sys.exit(out.stdout + out.stderr)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-    assert r["spikes"] == spikes1, f"spike counts differ: {r['spikes']} on {a.ranks} ranks, {spikes1} on one process"
+        cmd = [mpiexec, "-n", str(a.ranks), sys.executable, __file__, "--worker", path, "--steps", str(a.steps)]
+        one, runs = [], []
+        for k in range(a.repeat):
+            emu.run(2)
+            t0 = time.perf_counter()
+            emu.run(a.steps)
+            one.append(time.perf_counter() - t0)
+            if k == 0:
+                spikes1 = int(emu.spike_counts.sum())
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
+            if out.returncode:
+                sys.exit(out.stdout + out.stderr)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            assert runs[-1]["spikes"] == spikes1, f"spike counts differ: {runs[-1]['spikes']} on {a.ranks} ranks, " \
+                                                  f"{spikes1} on one process"
+        one = min(one)
+        r = min(runs, key=lambda x: x["seconds"])
     s = a.steps
     rate = spikes1 / (s + 2) / a.n
     print(f"  1 process, 1 thread : {s / one:8.1f} steps/s ({one / s * 1e3:.3f} ms/step); {spikes1:,} spikes "
@@ -126,7 +144,8 @@ def main() -> None:
     print(f"  {a.ranks} ranks             : {s / r['seconds']:8.1f} steps/s ({r['seconds'] / s * 1e3:.3f} ms/step)")
     print(f"  speed-up {one / r['seconds']:.2f}x")
     print(f"  exchange per step: {r['exchange'] / s * 1e6:.1f} us (hook), {r['comm'] / s * 1e6:.1f} us (Alltoall + "
-          f"Alltoallv, incl. waiting for the slower rank), {r['empty'] / s * 1e6:.1f} us (empty exchange); "
+          f"Alltoallv, incl. waiting for the slower rank), {r['empty'] / s * 1e6:.1f} us (empty exchange), "
+          f"{r['full'] / s * 1e6:.1f} us (the same volume alone: {r['per_peer']} ids to each peer); "
           f"{r['sent'] / s:.1f} spikes sent per step")
 
 

@@ -30,6 +30,7 @@ the bits are those of one process.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 
@@ -132,6 +133,7 @@ class DistributedEmulator(Emulator):
         self._send_counts = np.zeros((self.n_ranks, 2), np.int64)
         self._recv_counts = np.zeros((self.n_ranks, 2), np.int64)
         self._wraps_seen = self._wraps.copy()
+        self._yield = os.environ.get("LOIHI_MPI_YIELD", "1") != "0"
         self.exchange_seconds = 0.0  # in the exchange hook (sorting, both collectives, remote delivery)
         self.comm_seconds = 0.0  # in the two collectives alone (latency, volume and waiting for peers)
         self.spikes_sent = 0
@@ -187,6 +189,16 @@ class DistributedEmulator(Emulator):
         self.data.sync()
         return self.part.local_g[spiked]
 
+    def _wait(self, req) -> None:
+        """Complete a collective, giving the core away between polls (``LOIHI_MPI_YIELD=0``: MPI's own
+        busy-polling wait). MPICH busy-polls; on a shared or oversubscribed node that starves the very rank
+        being waited for, while on idle cores ``sched_yield`` returns at once."""
+        if not self._yield:
+            req.Wait()
+            return
+        while not req.Test():
+            os.sched_yield()
+
     def _exchange(self, t: int, src: np.ndarray, spike_idx: np.ndarray) -> tuple[np.ndarray, int]:
         t0 = time.perf_counter()
         part, MPI = self.part, self._mpi
@@ -198,11 +210,12 @@ class DistributedEmulator(Emulator):
         sc[:, 0] = per
         sc[:, 1] = STATUS_FAILED if failed else STATUS_OK
         t1 = time.perf_counter()
-        self.comm.Alltoall(sc, rc)
+        self._wait(self.comm.Ialltoall(sc, rc))
         recv = np.empty(int(rc[:, 0].sum()), np.int64)
         sd = np.concatenate([[0], np.cumsum(per)[:-1]])
         rd = np.concatenate([[0], np.cumsum(rc[:, 0])[:-1]])
-        self.comm.Alltoallv([send[:total], (per, sd), MPI.INT64_T], [recv, (rc[:, 0].copy(), rd), MPI.INT64_T])
+        self._wait(self.comm.Ialltoallv([send[:total], (per, sd), MPI.INT64_T],
+                                        [recv, (rc[:, 0].copy(), rd), MPI.INT64_T]))
         self.comm_seconds += time.perf_counter() - t1
         self.spikes_sent += total
         bad = np.flatnonzero(rc[:, 1] != STATUS_OK)

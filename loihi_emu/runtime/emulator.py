@@ -52,6 +52,9 @@ class Emulator:
     n_threads: threads (target blocks) of the numba step. Default: one
     thread below ``PARALLEL_MIN_SYNAPSES`` synapses (thread start-up costs
     more than it gains there), else numba's thread count. Never changes bits.
+    comm: an MPI communicator (``MPI.COMM_WORLD``): the run is spread over its
+    ranks, each owning whole chips, with the same bits; ``image`` may then be a
+    path, read chip by chip (:class:`~loihi_emu.runtime.distributed.DistributedEmulator`).
     """
 
     PARALLEL_MIN_SYNAPSES = 1_000_000
