@@ -73,6 +73,11 @@ def case_bits(out_dir: str) -> None:
             e.run(80, pin)
             same(d, e, LEARN_PROBES)
             assert (e.data["wmant"][-1] != e.data["wmant"][0]).any(), "learning changed nothing"
+            got, want = d.plastic_synapses(), e.plastic_synapses()
+            for k in want:
+                assert np.array_equal(got[k], want[k]), f"plastic_synapses()[{k!r}] differs"
+        else:
+            d.plastic_synapses()
 
 
 def case_strict(out_dir: str) -> None:

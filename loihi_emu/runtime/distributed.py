@@ -117,6 +117,7 @@ class DistributedEmulator(Emulator):
                                                                      n_threads), "loading the rank's emulator")
         assert self.net.n_in == n_in_loc
         self.input_program, self.populations = own.input_program, own.populations
+        self._src_g, self._syn_g = src_g, syn_g
         if self.learning is not None:  # random draws keyed by global ids, as on one process
             la = self.learning.arrays
             la.x_id[:] = np.append(src_g, n_in + n)
@@ -170,6 +171,21 @@ class DistributedEmulator(Emulator):
     @property
     def n_inputs(self) -> int:
         return self.part.n_in
+
+    def plastic_synapses(self) -> dict[str, np.ndarray] | None:
+        """As :meth:`Emulator.plastic_synapses`, in global numbering and the global stable order, on rank 0
+        (None on the other ranks; collective)."""
+        mine = super().plastic_synapses()
+        src = mine["source"]
+        mine["source"] = np.where(src >= 0, self._src_g[np.maximum(src, 0)], -1)
+        mine["target"] = self.part.local_g[mine["target"]]
+        mine["order"] = self._syn_g
+        parts = self.comm.gather(mine, root=0)
+        if self.rank != 0:
+            return None
+        allp = {k: np.concatenate([p[k] for p in parts]) for k in mine}
+        order = np.argsort(allp.pop("order"), kind="stable")
+        return {k: v[order] for k, v in allp.items()}
 
     def total_spikes(self) -> int:
         """Spikes emitted so far by every rank (collective)."""
