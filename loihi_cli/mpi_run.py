@@ -52,8 +52,9 @@ def cmd_run_mpi(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, comm) -> int:
-    from loihi_emu.image.digest import image_digest
+    from loihi_emu.image.digest import image_digest, store_digest
     from loihi_emu.image.file import load
+    from loihi_emu.image.store import FORMAT, ImageStore, format_of
     from loihi_emu.results import results_from
     from loihi_emu.runtime.distributed import DistributedEmulator
     from loihi_emu.runtime.partition_ranks import RankError
@@ -72,7 +73,8 @@ def _run(args: argparse.Namespace, comm) -> int:
         spikes, events = emu.total_spikes(), emu.total_synaptic_events()
         exchange = comm.reduce(emu.exchange_seconds, op=_max(), root=0)
         if comm.Get_rank() == 0:
-            digest = image_digest(load(args.image))
+            digest = store_digest(ImageStore(args.image)) if format_of(args.image) == FORMAT else \
+                image_digest(load(args.image))  # chip by chip: rank 0 never holds the whole image
             results = results_from(emu.data, emu.populations, steps, args.seed, digest, selectors)
             results.save(args.output)
             print(f"ran {steps} steps of {emu.n_compartments} compartments on {comm.Get_size()} ranks in "

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from mpi4py import MPI
 from netgen import random_network
 from test_learning_engine import LEARN_PROBES, RULES, plastic_net
 
@@ -17,7 +16,7 @@ from loihi_emu import Emulator, build_image, save
 from loihi_emu.errors import LoihiError
 from loihi_emu.image.inputs import InputGroup, InputProgram
 
-COMM = MPI.COMM_WORLD
+COMM = None  # MPI.COMM_WORLD when run as a script (importing this module for static_image starts no MPI)
 
 
 def static_image(seed: int = 3, n: int = 48, chips: int = 4, program: bool = True):
@@ -95,6 +94,9 @@ def case_strict(out_dir: str) -> None:
 
 
 if __name__ == "__main__":
+    from mpi4py import MPI
+
+    COMM = MPI.COMM_WORLD
     case, out = sys.argv[1], sys.argv[2]
     if COMM.rank == 0:
         print(f"world size {COMM.size}", flush=True)

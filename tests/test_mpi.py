@@ -120,3 +120,18 @@ def test_pack_kernel_matches_its_numpy_twin(seed, n, ranks):
     assert outs[0][0] == outs[1][0] == int(outs[0][1].sum())
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
     np.testing.assert_array_equal(outs[0][2], outs[1][2])
+
+
+def test_the_chip_by_chip_digest_is_the_image_digest(tmp_path):
+    sys.path.insert(0, str(HERE))
+    from mpi_worker import static_image
+
+    from loihi_emu.image.digest import image_digest, store_digest
+    from loihi_emu.image.store import ImageStore
+
+    img, _ = static_image()
+    save(img, tmp_path / "b.npz")
+    assert len(img.chips) == 4
+    assert store_digest(ImageStore(tmp_path / "b.npz")) == image_digest(img)
+    other, _ = static_image(seed=4)
+    assert image_digest(other) != image_digest(img)
