@@ -22,6 +22,7 @@ from loihi_cli.warn import cli_warnings
 from loihi_emu.errors import LoihiError
 
 RANK_VARIABLES = ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK")
+SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
 
 
 def launched() -> bool:
@@ -38,6 +39,12 @@ def cmd_run_mpi(args: argparse.Namespace) -> int:
         return 2
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
+    launched_size = next((int(os.environ[v]) for v in SIZE_VARIABLES if os.environ.get(v, "").isdigit()), None)
+    if launched_size is not None and launched_size != comm.Get_size():
+        print(f"loihi-emu run: the launcher started {launched_size} processes but MPI sees {comm.Get_size()}: "
+              "mpiexec belongs to another MPI than the one mpi4py uses (use the mpiexec of the mpich wheel, "
+              "next to this Python)", file=sys.stderr)
+        return 2
     try:
         return _run(args, comm)
     except LoihiError as exc:  # met by every rank (agreed errors, bad arguments): told once

@@ -135,3 +135,12 @@ def test_the_chip_by_chip_digest_is_the_image_digest(tmp_path):
     assert store_digest(ImageStore(tmp_path / "b.npz")) == image_digest(img)
     other, _ = static_image(seed=4)
     assert image_digest(other) != image_digest(img)
+
+
+@needs_mpi
+def test_a_launcher_of_another_mpi_is_named_not_run_as_singletons(tmp_path):
+    env = _env()
+    env.update(OMPI_COMM_WORLD_RANK="0", OMPI_COMM_WORLD_SIZE="2")  # what Open MPI's mpiexec sets
+    r = subprocess.run([sys.executable, "-m", "loihi_cli.main", "run", "x.npz", "--steps", "3", "-o", "o.npz"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "another MPI" in r.stderr, r.stderr
