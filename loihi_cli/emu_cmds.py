@@ -8,22 +8,16 @@ import time
 
 import numpy as np
 
-from loihi_cli import energy_out
-from loihi_cli.safety import (
-    check_dense_inputs,
-    check_outputs,
-    guarded_run,
-    non_negative,
-    positive,
-    read_inputs,
-)
+from loihi_cli import energy_out, mpi_run
+from loihi_cli.run_args import parse_probe_args, read_inputs, run_length
+from loihi_cli.safety import check_dense_inputs, check_outputs, guarded_run, non_negative, positive
 from loihi_cli.warn import cli_warnings
 from loihi_emu import Emulator, load
-from loihi_emu.errors import InputError, LoihiError, ProbeError, UsageError
+from loihi_emu.errors import LoihiError, UsageError
 from loihi_emu.image.digest import image_digest
 from loihi_emu.image.input_eval import program_array
 from loihi_emu.results import results_from
-from loihi_emu.runtime.probes import QUANTITIES, Probe
+from loihi_emu.runtime.probes import QUANTITIES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,49 +76,16 @@ def cmd_conform(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def parse_probe_args(values: list[str] | None, every: int) -> tuple[list[Probe], dict[str, str | None]]:
-    """``["exc:v,spikes", "u"]`` -> emulator probes (keys ``exc:v``, ``exc:spikes``, ``u``) and their selectors."""
-    probes, selectors = [], {}
-    for text in values or ["spikes"]:
-        sel, _, qs = text.rpartition(":") if ":" in text else ("", "", text)
-        sel = sel.strip() or None
-        for q in (x.strip() for x in qs.split(",")):
-            if not q:
-                continue
-            if q not in QUANTITIES:
-                raise ProbeError(f"--probe {text!r}: unknown quantity {q!r}; known: {', '.join(QUANTITIES)}")
-            key = f"{sel}:{q}" if sel else q
-            if key in selectors:
-                raise ProbeError(f"--probe {text!r}: {key!r} is asked for twice")
-            probes.append(Probe(q, sel, 1 if q == "spikes" else every, key))
-            selectors[key] = sel
-    return probes, selectors
-
-
-def _run_length(args: argparse.Namespace, image, inputs) -> int:
-    """--steps, else the length of the given inputs, else of the image's input program."""
-    if args.steps is not None:
-        return args.steps
-    if inputs is not None:
-        if inputs.dtype.kind == "b":
-            return inputs.shape[0]
-        if inputs.ndim == 2 and inputs.shape[1:] == (2,) and inputs.size:
-            return int(inputs[:, 0].max()) + 1
-    steps = image.input_program.length if image.input_program is not None else None
-    if steps is None:
-        raise InputError("give --steps: the image's input program has no finite length "
-                         "(its inputs are generators or it has none)")
-    return steps
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    if mpi_run.launched():  # started by mpiexec: every rank runs its chips
+        return mpi_run.cmd_run_mpi(args)
     ckpt = args.checkpoint or (f"{args.output}.state.npz" if args.checkpoint_every else None)
     check_outputs([("output", args.output)], [args.image, args.inputs, args.resume, ckpt])
     check_outputs([("checkpoint", ckpt)], [args.image, args.inputs])  # may be the --resume file: read first
     with cli_warnings():
         image = load(args.image)
         inputs = read_inputs(args.inputs) if args.inputs else None
-        steps = _run_length(args, image, inputs)
+        steps = run_length(args.steps, inputs, image.input_program)
         check_dense_inputs(inputs, steps, image.n_inputs)
         probes, selectors = parse_probe_args(args.probe, args.every)
         emu = Emulator(image, seed=args.seed, probes=energy_out.with_probes(args, probes))

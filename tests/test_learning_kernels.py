@@ -40,6 +40,8 @@ def _larrays(n_in, n, P, **fields):
         prof=np.zeros(P, np.int64), fmt=np.zeros(P, np.int64), w=np.zeros(P, np.int32), d=np.zeros(P, np.int32),
         tg=np.zeros(P, np.int32), x_tr=np.zeros((2, n_src + 1), np.int32), y_tr=np.zeros((3, n), np.int32),
         x_last=np.zeros(n_src + 1, np.int64), y_last=np.zeros(n, np.int64), todo=np.zeros(P, np.int64),
+        x_id=np.arange(n_src + 1, dtype=np.int64), y_id=np.arange(n, dtype=np.int64),
+        syn_id=np.arange(P, dtype=np.int64),
     )
     base["r_val"] = np.zeros((np.asarray(fields.get("prof_epoch", base["prof_epoch"])).size, 2), np.int64)
     base.update(fields)

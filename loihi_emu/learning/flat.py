@@ -130,6 +130,10 @@ class LearningArrays(NamedTuple):
     (NEVER before the first); todo int64 [P] scratch of the rule kernel.
     r_val: int64 [G, 2] this step's r0 (reward arrived in the epoch) and r1
     (reward trace) of each profile, set by the engine before the rule (docs/reward.md).
+    Draw ids (the ``id`` of :mod:`loihi_emu.learning.random`): x_id int64
+    [n_src + 1] per source row, y_id int64 [n] per compartment, syn_id int64 [P]
+    per plastic synapse; ``arange`` here (global = local numbering), the
+    global ids on an MPI rank (:mod:`loihi_emu.runtime.distributed`).
     """
 
     n_in: int
@@ -166,6 +170,9 @@ class LearningArrays(NamedTuple):
     y_last: np.ndarray
     todo: np.ndarray
     r_val: np.ndarray
+    x_id: np.ndarray
+    y_id: np.ndarray
+    syn_id: np.ndarray
 
 
 def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
@@ -191,6 +198,8 @@ def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
         x_tr=np.zeros((2, f.n_src + 1), np.int32), y_tr=np.zeros((3, f.n), np.int32),
         x_last=np.full(f.n_src + 1, NEVER, np.int64), y_last=np.full(f.n, NEVER, np.int64),
         todo=np.zeros(f.n_plastic, np.int64), r_val=np.zeros((f.prof_epoch.size, 2), np.int64),
+        x_id=np.arange(f.n_src + 1, dtype=np.int64),
+        y_id=np.arange(f.n, dtype=np.int64), syn_id=np.arange(f.n_plastic, dtype=np.int64),
     )
 
 

@@ -119,7 +119,7 @@ def rule_numpy(a, t: int, keys: np.ndarray) -> None:
                     prod = prod * (np.sign(v) if kind == KIND_SGN else v + c)
                 acc[k] += np.where(sel, prod << prods[p, P_SHIFT], 0)
     stoch = prof_round[pl_prof] != 0
-    ident = np.arange(pl_pre.size, dtype=np.int64)
+    ident = a.syn_id
     pshift = fmts[pl_fmt, M_PSHIFT]
     zeros = np.zeros_like(pshift)
     dw = _round_numpy(acc[0], frac, pshift, stoch, keys[STREAM_W], ident)
@@ -173,6 +173,7 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
     pl_pre, pl_post, pl_prof, pl_fmt = a.pre, a.post, a.prof, a.fmt
     pl_ptr, post_ptr, post_idx, todo = a.pl_ptr, a.post_ptr, a.post_idx, a.todo
     frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
+    syn_id = a.syn_id
     tmax = 0
     sweep = False
     for g in range(prof_epoch.shape[0]):
@@ -250,13 +251,13 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
             stoch = prof_round[g] != 0
             if k == 0:
                 fm = pl_fmt[j]
-                nw = vals[9] + _round(acc, frac, fmts[fm, M_PSHIFT], stoch, keys[STREAM_W], j)
+                nw = vals[9] + _round(acc, frac, fmts[fm, M_PSHIFT], stoch, keys[STREAM_W], syn_id[j])
                 w[j] = min(max(nw, fmts[fm, M_WMIN]), fmts[fm, M_WMAX])
             elif k == 1:
-                nd = vals[10] + _round(acc, frac, 0, stoch, keys[STREAM_D], j)
+                nd = vals[10] + _round(acc, frac, 0, stoch, keys[STREAM_D], syn_id[j])
                 d[j] = min(max(nd, 0), max_delay)
             else:
-                nt = vals[11] + _round(acc, frac, 0, stoch, keys[STREAM_T], j)
+                nt = vals[11] + _round(acc, frac, 0, stoch, keys[STREAM_T], syn_id[j])
                 tg[j] = min(max(nt, tag_lo), tag_hi)
 
 

@@ -39,7 +39,7 @@ def impulse_numpy(a, t: int, src: np.ndarray) -> None:
     y_tr[:, comp] = np.minimum(y_tr[:, comp] + y_imp[:, comp], trace_max)
 
 
-def _decay_rows_numpy(tr, tau, rnd, keys, stream0) -> None:
+def _decay_rows_numpy(tr, tau, rnd, keys, stream0, ident) -> None:
     for k in range(tr.shape[0]):
         v = tr[k].astype(np.int64)
         ta = tau[k].astype(np.int64)
@@ -47,7 +47,7 @@ def _decay_rows_numpy(tr, tau, rnd, keys, stream0) -> None:
         num = v * np.maximum(ta - 1, 0)
         q = np.where(on, num // np.maximum(ta, 1), 0)
         rem = num - q * np.maximum(ta, 1)
-        ids = np.arange(v.size, dtype=np.uint64)
+        ids = ident.astype(np.uint64)
         with np.errstate(over="ignore"):
             h = mix_numpy(np.uint64(keys[stream0 + k]) + ids * np.uint64(GOLDEN))
         u = ((h >> np.uint64(32)) * ta.astype(np.uint64)) >> np.uint64(32)
@@ -57,8 +57,8 @@ def _decay_rows_numpy(tr, tau, rnd, keys, stream0) -> None:
 
 def decay_numpy(a, keys: np.ndarray) -> None:
     """Decay every trace of ``a`` once. keys: uint64 [8] stream keys of (seed, step); x uses streams 0, 1, y 2..4."""
-    _decay_rows_numpy(a.x_tr, a.x_tau, a.x_round, keys, 0)
-    _decay_rows_numpy(a.y_tr, a.y_tau, a.y_round, keys, 2)
+    _decay_rows_numpy(a.x_tr, a.x_tau, a.x_round, keys, 0, a.x_id)
+    _decay_rows_numpy(a.y_tr, a.y_tau, a.y_round, keys, 2, a.y_id)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -80,7 +80,7 @@ def impulse_numba(a, t, src) -> None:  # pragma: no cover - jitted
 
 
 @numba.njit(cache=True, nogil=True)
-def _decay_rows(tr, tau, rnd, keys, stream0):  # pragma: no cover - jitted
+def _decay_rows(tr, tau, rnd, keys, stream0, ident):  # pragma: no cover - jitted
     for k in range(tr.shape[0]):
         key = keys[stream0 + k]
         for i in range(tr.shape[1]):
@@ -93,7 +93,7 @@ def _decay_rows(tr, tau, rnd, keys, stream0):  # pragma: no cover - jitted
             q = num // ta
             rem = num - q * ta
             if rnd[i] != 0 and rem > 0:
-                h = draw_numba(key, i)
+                h = draw_numba(key, ident[i])
                 u = ((h >> np.uint64(32)) * np.uint64(ta)) >> np.uint64(32)
                 if u < np.uint64(rem):
                     q += 1
@@ -102,5 +102,5 @@ def _decay_rows(tr, tau, rnd, keys, stream0):  # pragma: no cover - jitted
 
 @numba.njit(cache=True, nogil=True)
 def decay_numba(a, keys) -> None:  # pragma: no cover - jitted
-    _decay_rows(a.x_tr, a.x_tau, a.x_round, keys, 0)
-    _decay_rows(a.y_tr, a.y_tau, a.y_round, keys, 2)
+    _decay_rows(a.x_tr, a.x_tau, a.x_round, keys, 0, a.x_id)
+    _decay_rows(a.y_tr, a.y_tau, a.y_round, keys, 2, a.y_id)

@@ -55,11 +55,25 @@ class Emulator:
     n_threads: threads (target blocks) of the numba step. Default: one
     thread below ``PARALLEL_MIN_SYNAPSES`` synapses (thread start-up costs
     more than it gains there), else numba's thread count. Never changes bits.
+    comm: an MPI communicator (``MPI.COMM_WORLD``): the run is spread over its
+    ranks, each owning whole chips, with the same bits; ``image`` may then be a
+    path, read chip by chip (:class:`~loihi_emu.runtime.distributed.DistributedEmulator`).
     """
 
     PARALLEL_MIN_SYNAPSES = 1_000_000
     MAX_THREADS = 1024
     """Most threads (target blocks) ``n_threads`` may ask for."""
+
+    DISTRIBUTED: list[type] = []  # the MPI emulator class, registered by loihi_emu.runtime.distributed
+
+    def __new__(cls, *args, comm=None, **kwargs):
+        """``Emulator(image_or_path, comm=MPI.COMM_WORLD)`` makes the distributed emulator
+        (:mod:`loihi_emu.runtime.distributed`); without ``comm`` an ordinary one."""
+        if comm is not None and cls is Emulator:
+            if not cls.DISTRIBUTED:
+                raise LoihiError("Emulator(comm=...) needs loihi_emu.runtime.distributed (import it first)")
+            return object.__new__(cls.DISTRIBUTED[0])
+        return object.__new__(cls)
 
     def __init__(
         self,
@@ -69,6 +83,7 @@ class Emulator:
         strict: bool = False,
         backend: str = "numba",
         n_threads: int | None = None,
+        comm=None,
     ) -> None:
         probes = check_init(image, seed, probes, strict, backend, n_threads, self.MAX_THREADS)
         if backend not in STEPS:
@@ -198,7 +213,7 @@ class Emulator:
     # ------------------------------------------------------------------ inputs
     def _input_schedule(self, steps: int, inputs) -> list[np.ndarray]:
         """Per step of this run, the external input axons that spike."""
-        n_in = self.net.n_in
+        n_in = self.n_inputs
         empty = np.zeros(0, np.int64)
         if inputs is None:
             return [empty] * steps
@@ -238,9 +253,9 @@ class Emulator:
         prog = self.input_program
         if prog is not None and prog.active:
             return program_array(prog, self.t, self.t + steps)
-        if self.net.n_in and steps and not getattr(self, "_warned_no_input", False):
+        if self.n_inputs and steps and not getattr(self, "_warned_no_input", False):
             self._warned_no_input = True
-            warnings.warn(f"the image has {self.net.n_in} input axons but this run gives them no input "
+            warnings.warn(f"the image has {self.n_inputs} input axons but this run gives them no input "
                           "(no inputs= and no input program in the image): they stay silent", InputWarning,
                           stacklevel=3)
         return None
@@ -268,9 +283,9 @@ class Emulator:
             axons = np.zeros(0, np.int64) if prog is None else np.flatnonzero(prog[0]).astype(np.int64)
         else:
             axons = check_step_inputs(inputs)
-        if axons.size and (axons.min() < 0 or axons.max() >= self.net.n_in):
-            bad = int(axons[(axons < 0) | (axons >= self.net.n_in)][0])
-            raise InputError(f"input axon {bad} is outside 0..{self.net.n_in - 1}")
+        if axons.size and (axons.min() < 0 or axons.max() >= self.n_inputs):
+            bad = int(axons[(axons < 0) | (axons >= self.n_inputs)][0])
+            raise InputError(f"input axon {bad} is outside 0..{self.n_inputs - 1}")
         return self._step(np.unique(axons))
 
     def _step(self, in_axons: np.ndarray) -> np.ndarray:
@@ -288,6 +303,8 @@ class Emulator:
         k, events = self._run_step(self.arrays, t, in_axons)
         src = self.arrays.src_buf[:k]
         spike_idx = src[in_axons.shape[0] :] - net.n_in
+        src, more = self._exchange(t, src, spike_idx)
+        events += more
         if lrn is not None:
             events += lrn.deliver(src, self._ring, slot_base(t, net.n_slots, n))
         if self.strict and (self._wraps != wraps_before).any():
@@ -300,6 +317,11 @@ class Emulator:
             self.data.record(t, state, spike_idx)
         self.t = t + 1
         return spike_idx
+
+    def _exchange(self, t: int, src: np.ndarray, spike_idx: np.ndarray) -> tuple[np.ndarray, int]:
+        """Hook between the step kernel and plastic delivery: (this step's sources, extra synaptic events).
+        One process has nothing to exchange; the distributed emulator delivers its remote sources here."""
+        return src, 0
 
     def _raise_wrap(self, t: int) -> None:
         bits = {"q": self.spec.q_bits, "u": self.spec.u_bits, "u2": self.spec.u_bits}
