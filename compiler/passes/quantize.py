@@ -8,7 +8,7 @@ Rules (``spec`` = :data:`loihi_emu.hw.LOIHI1` unless given; ``one`` = 4096):
   give ``d`` directly, and the registers below use ``tau = 1/d``.
   ``decay_v = rint(one / tau_v)`` and ``decay_u_reg = rint(one / tau_u) - 1``,
   both clipped to 0..4095 (``rint``: nearest, ties to even). The ``- 1`` is
-  because the emulator decays u with ``decay_u_reg + 1`` (SEMANTICS.md §1):
+  because the emulator decays u with ``decay_u_reg + 1`` (docs/semantics.md, "One timestep"):
   ``tau_u = 1`` gives 4095 (u holds only this step's input); u can never be a
   perfect integrator (register 0 keeps 4095/4096 per step, tau 4096).
 * **Scale.** One scale ``s`` per population (v units per model unit) maps its

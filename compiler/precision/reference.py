@@ -1,6 +1,6 @@
 """Float reference: a float64 simulator of a compiler :class:`~compiler.network.model.Network`.
 
-The step is the chip's (SEMANTICS.md §1), with float parameters and no
+The step is the chip's (docs/semantics.md, "One timestep"), with float parameters and no
 quantization, wrap or clip of ``q``/``u``. Units: time in steps; ``u``, ``v``,
 thresholds, biases and weights in the post population's *model unit* (the
 emulator's ``v`` divided by the population's scale is the same quantity).
@@ -26,7 +26,7 @@ a population gives the registers (``decay_u_reg=``, ``decay_v_reg=``) the
 reference uses exactly those factors, without truncation.
 
 Learning (plastic projections, ``learning_rule=``) runs on the chip's schedule
-with learning epoch 1 (SEMANTICS-learning.md, docs/learning-engine.md), in
+with learning epoch 1 (docs/semantics.md (learning), docs/learning-engine.md), in
 float: see :class:`FloatLearning`.
 """
 

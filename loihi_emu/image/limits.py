@@ -1,7 +1,7 @@
 """Per-core resource use of a board image, and the check against the spec's limits.
 
 Synapse memory is counted as the public Loihi 1 toolchain counts it
-(SEMANTICS.md §3): each input-axon row is stored in blocks of at most
+(docs/semantics.md, "limits"): each input-axon row is stored in blocks of at most
 ``synapses_per_block`` synapses; a block costs a header plus, per synapse,
 weight bits + delay bits + tag bits + target-index bits, rounded up to whole
 64-bit words. A format's delay field is 6 bits wide when any of its synapses
