@@ -11,18 +11,17 @@ cores and VP distance side by side (matplotlib, the ``plot`` extra).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.errors import CompilerError
 from compiler.network.model import Network
 from compiler.pipeline import as_network
-from compiler.precision.compare import PrecisionError, build_report, fixed_run, float_run, input_spikes, json_safe
+from compiler.precision.compare import PrecisionError, build_report, fixed_run, float_run, input_spikes
 from compiler.precision.plots import _pyplot
-from compiler.precision.sweep import _row
+from compiler.precision.sweep import SweepSerialisation, _row
 
 PACKING_SETTINGS: dict[str, dict] = {
     "exact": {"packing": "exact"},
@@ -49,7 +48,7 @@ class PackingRow:
 
 
 @dataclass
-class PackingSweepReport:
+class PackingSweepReport(SweepSerialisation):
     network: str
     steps: int
     vr_tau: float
@@ -57,14 +56,6 @@ class PackingSweepReport:
     rows: list[PackingRow]
     seconds: float = 0.0
     reports: dict = field(default_factory=dict, repr=False)
-
-    def to_dict(self) -> dict:
-        return {"network": self.network, "steps": self.steps, "van_rossum_tau_steps": self.vr_tau,
-                "victor_purpura_cost_per_step": self.vp_cost, "rows": [asdict(r) for r in self.rows],
-                "seconds": self.seconds}
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(json_safe(self.to_dict()), indent=indent)
 
     def to_text(self) -> str:
         head = (f"{'setting':<18} {'cores':>6} {'chips':>5} {'|count err|':>11} {'rate err':>9} {'vR mean':>8} "
@@ -79,9 +70,6 @@ class PackingSweepReport:
                          f"{100 * r.rate_rel_error:>8.3g}% {r.van_rossum:>8.3g} {r.victor_purpura:>8.3g} "
                          f"{100 * r.identical:>6.1f}% {r.wraps:>6}  {r.binding}")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 def packing_sweep(

@@ -74,8 +74,24 @@ class SweepRow:
     error: str | None = None
 
 
+class SweepSerialisation:
+    """What the sweep reports share: ``to_dict``/``to_json`` of (network, steps, vr_tau, vp_cost, rows,
+    seconds) and ``str`` as the report's ``to_text``."""
+
+    def to_dict(self) -> dict:
+        return {"network": self.network, "steps": self.steps, "van_rossum_tau_steps": self.vr_tau,
+                "victor_purpura_cost_per_step": self.vp_cost, "rows": [asdict(r) for r in self.rows],
+                "seconds": self.seconds}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(json_safe(self.to_dict()), indent=indent)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
 @dataclass
-class SweepReport:
+class SweepReport(SweepSerialisation):
     """One :class:`SweepRow` per weight-bit setting; ``reports`` holds the full reports (not in JSON)."""
 
     network: str
@@ -85,14 +101,6 @@ class SweepReport:
     rows: list[SweepRow]
     reports: dict[int, PrecisionReport] = field(default_factory=dict, repr=False)
     seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return {"network": self.network, "steps": self.steps, "van_rossum_tau_steps": self.vr_tau,
-                "victor_purpura_cost_per_step": self.vp_cost, "rows": [asdict(r) for r in self.rows],
-                "seconds": self.seconds}
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(json_safe(self.to_dict()), indent=indent)
 
     def to_text(self) -> str:
         head = (f"{'bits':>4} {'|count err|':>11} {'rate err':>9} {'vR mean':>8} {'VP mean':>8} {'same':>7} "
@@ -107,9 +115,6 @@ class SweepReport:
                          f"{r.van_rossum:>8.3g} {r.victor_purpura:>8.3g} {100 * r.identical:>6.1f}% {r.v_rmse:>8.3g} "
                          f"{r.wraps:>6} {r.weight_abs_error:>9.3g} {r.warnings:>4}")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
 
 
 def _row(bits: int, rep: PrecisionReport) -> SweepRow:
