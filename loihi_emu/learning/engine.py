@@ -19,6 +19,9 @@ in one place and each stage only touches what its docstring says.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numba
 import numpy as np
 
 from loihi_emu.hw import HardwareSpec
@@ -35,6 +38,23 @@ STAGES = {
 }
 
 
+def stages_for(backend: str, a) -> tuple[Callable, Callable, Callable, Callable]:
+    """(impulse, rule, decay, deliver) for ``backend`` and the struct ``a`` (a LearningArrays).
+
+    On numba each is the compilation for ``a``'s type, resolved once here
+    (as :func:`loihi_emu.runtime.kernels.step_for` does for the step): a
+    call then skips numba's argument typing, which for a NamedTuple of 33
+    fields runs in Python field by field. The array arguments must then be
+    C-contiguous: src int64, keys uint64, ring int32, slot_base int64.
+    """
+    if backend == "numpy":
+        return STAGES["numpy"]
+    i64, u64, i32 = numba.types.int64, numba.types.uint64[::1], numba.types.int32[::1]
+    src, ta = numba.types.int64[::1], numba.typeof(a)
+    sigs = ((ta, i64, src), (ta, i64, u64), (ta, u64), (ta, src, i32, numba.types.int64[::1]))
+    return tuple(fn.compile(sig) for fn, sig in zip(STAGES["numba"], sigs))
+
+
 class LearningEngine:
     """Mutable learning state over a :class:`FlatLearning`.
 
@@ -47,8 +67,8 @@ class LearningEngine:
         self.flat = flat
         self.spec = spec
         self.seed = int(seed)
-        self._impulse, self._rule, self._decay, self._deliver = STAGES[backend]
         self.arrays = a = learning_arrays(flat, spec)
+        self._impulse, self._rule, self._decay, self._deliver = stages_for(backend, a)
         self.x_tr, self.y_tr, self.w, self.d, self.tg = a.x_tr, a.y_tr, a.w, a.d, a.tg
         self._zero_keys = np.zeros(8, np.uint64)
         self._prev_src = np.zeros(0, np.int64)

@@ -126,6 +126,8 @@ class LearningArrays(NamedTuple):
     State: x_tr int32 [2, n_src + 1] (x1, x2), y_tr int32 [3, n] (y1..y3);
     x_last int64 [n_src + 1], y_last int64 [n] step of the latest arrival
     (NEVER before the first); todo int64 [P] scratch of the rule kernel.
+    Statistics: n_eval int64 [1] plastic synapses the rule stage has
+    evaluated so far (numba: the ones it visits; numpy: every due synapse).
     """
 
     n_in: int
@@ -161,6 +163,7 @@ class LearningArrays(NamedTuple):
     x_last: np.ndarray
     y_last: np.ndarray
     todo: np.ndarray
+    n_eval: np.ndarray
 
 
 def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
@@ -185,7 +188,7 @@ def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
         pre=rec["pre"], post=rec["post"], prof=rec["prof"], fmt=rec["fmt"], w=rec["w"], d=rec["d"], tg=rec["tg"],
         x_tr=np.zeros((2, f.n_src + 1), np.int32), y_tr=np.zeros((3, f.n), np.int32),
         x_last=np.full(f.n_src + 1, NEVER, np.int64), y_last=np.full(f.n, NEVER, np.int64),
-        todo=np.zeros(f.n_plastic, np.int64),
+        todo=np.zeros(f.n_plastic, np.int64), n_eval=np.zeros(1, np.int64),
     )
 
 

@@ -92,6 +92,7 @@ def rule_numpy(a, t: int, keys: np.ndarray) -> None:
     frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
     T = prof_epoch[pl_prof]
     due = (t + 1) % T == 0
+    a.n_eval[0] += int(due.sum())
     if not due.any():
         return
     zero = np.zeros(pl_pre.size, np.int64)
@@ -205,12 +206,14 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
                         m += 1
     # the evaluation stays in this loop: a call per synapse would pass (and reference-count) every array
     vals = np.zeros(16, np.int64)  # the synapse's variables by code (r0, r1 stay 0: no reward input)
+    n_eval = 0
     for i in range(m):
         j = todo[i]
         g = pl_prof[j]
         T = prof_epoch[g]
         if (t + 1) % T != 0:
             continue
+        n_eval += 1
         pre, post = pl_pre[j], pl_post[j]
         vals[0] = 1 if x_last[pre] > t - T else 0
         vals[1] = x_tr[0, pre]
@@ -254,6 +257,7 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
             else:
                 nt = vals[11] + _round(acc, frac, 0, stoch, keys[STREAM_T], j)
                 tg[j] = min(max(nt, tag_lo), tag_hi)
+    a.n_eval[0] += n_eval
 
 
 @numba.njit(cache=True, nogil=True)
