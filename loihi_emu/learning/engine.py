@@ -29,17 +29,29 @@ from loihi_emu.image.core import SOURCE_TRACES
 from loihi_emu.image.weights import shift_exponent
 from loihi_emu.learning.flat import M_WEXP, FlatLearning, learning_arrays
 from loihi_emu.learning.random import keys_for_step
-from loihi_emu.learning.rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
-from loihi_emu.learning.traces import decay_numba, decay_numpy, impulse_numba, impulse_numpy
+from loihi_emu.learning.rule import (
+    deliver_plastic_numba,
+    deliver_plastic_numpy,
+    rule_numba,
+    rule_numba_parallel,
+    rule_numpy,
+)
+from loihi_emu.learning.traces import decay_numba, decay_numba_parallel, decay_numpy, impulse_numba, impulse_numpy
 
 STAGES = {
     "numba": (impulse_numba, rule_numba, decay_numba, deliver_plastic_numba),
     "numpy": (impulse_numpy, rule_numpy, decay_numpy, deliver_plastic_numpy),
+    # rule and decay over numba's threads: synapses / trace entries split into disjoint runs
+    "numba-parallel": (impulse_numba, rule_numba_parallel, decay_numba_parallel, deliver_plastic_numba),
 }
 
 
-def stages_for(backend: str, a) -> tuple[Callable, Callable, Callable, Callable]:
+def stages_for(backend: str, a, n_threads: int = 1) -> tuple[Callable, Callable, Callable, Callable]:
     """(impulse, rule, decay, deliver) for ``backend`` and the struct ``a`` (a LearningArrays).
+
+    With ``n_threads`` > 1 on numba, the rule and decay stages run over
+    numba's threads (each thread its own synapses / trace entries: the same
+    bits for any thread count).
 
     On numba each is the compilation for ``a``'s type, resolved once here
     (as :func:`loihi_emu.runtime.kernels.step_for` does for the step): a
@@ -52,7 +64,8 @@ def stages_for(backend: str, a) -> tuple[Callable, Callable, Callable, Callable]
     i64, u64, i32 = numba.types.int64, numba.types.uint64[::1], numba.types.int32[::1]
     src, ta = numba.types.int64[::1], numba.typeof(a)
     sigs = ((ta, i64, src), (ta, i64, u64), (ta, u64), (ta, src, i32, numba.types.int64[::1]))
-    return tuple(fn.compile(sig) for fn, sig in zip(STAGES["numba"], sigs))
+    fns = STAGES["numba-parallel" if n_threads > 1 else "numba"]
+    return tuple(fn.compile(sig) for fn, sig in zip(fns, sigs))
 
 
 class LearningEngine:
@@ -63,12 +76,12 @@ class LearningEngine:
     delay in steps, tag of every plastic synapse, stable order) are its arrays.
     """
 
-    def __init__(self, flat: FlatLearning, spec: HardwareSpec, seed: int, backend: str) -> None:
+    def __init__(self, flat: FlatLearning, spec: HardwareSpec, seed: int, backend: str, n_threads: int = 1) -> None:
         self.flat = flat
         self.spec = spec
         self.seed = int(seed)
         self.arrays = a = learning_arrays(flat, spec)
-        self._impulse, self._rule, self._decay, self._deliver = stages_for(backend, a)
+        self._impulse, self._rule, self._decay, self._deliver = stages_for(backend, a, n_threads)
         self.x_tr, self.y_tr, self.w, self.d, self.tg = a.x_tr, a.y_tr, a.w, a.d, a.tg
         self._zero_keys = np.zeros(8, np.uint64)
         self._prev_src = np.zeros(0, np.int64)
