@@ -22,7 +22,7 @@ RULES = [
 ]
 
 
-_STATE = ("w", "d", "tg", "x_tr", "y_tr", "x_last", "y_last", "todo")
+_STATE = ("w", "d", "tg", "x_tr", "y_tr", "x_last", "y_last", "todo", "n_eval")
 
 
 def _larrays(n_in, n, P, **fields):
@@ -41,7 +41,7 @@ def _larrays(n_in, n, P, **fields):
         tg=np.zeros(P, np.int32), x_tr=np.zeros((2, n_src + 1), np.int32), y_tr=np.zeros((3, n), np.int32),
         x_last=np.zeros(n_src + 1, np.int64), y_last=np.zeros(n, np.int64), todo=np.zeros(P, np.int64),
         x_id=np.arange(n_src + 1, dtype=np.int64), y_id=np.arange(n, dtype=np.int64),
-        syn_id=np.arange(P, dtype=np.int64),
+        syn_id=np.arange(P, dtype=np.int64), n_eval=np.zeros(1, np.int64),
     )
     base["r_val"] = np.zeros((np.asarray(fields.get("prof_epoch", base["prof_epoch"])).size, 2), np.int64)
     base.update(fields)

@@ -20,6 +20,9 @@ in one place and each stage only touches what its docstring says.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numba
 import numpy as np
 
 from loihi_emu.hw import HardwareSpec
@@ -28,13 +31,43 @@ from loihi_emu.image.weights import shift_exponent
 from loihi_emu.learning.flat import M_WEXP, FlatLearning, learning_arrays
 from loihi_emu.learning.random import keys_for_step
 from loihi_emu.learning.reward import RewardState
-from loihi_emu.learning.rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
-from loihi_emu.learning.traces import decay_numba, decay_numpy, impulse_numba, impulse_numpy
+from loihi_emu.learning.rule import (
+    deliver_plastic_numba,
+    deliver_plastic_numpy,
+    rule_numba,
+    rule_numba_parallel,
+    rule_numpy,
+)
+from loihi_emu.learning.traces import decay_numba, decay_numba_parallel, decay_numpy, impulse_numba, impulse_numpy
 
 STAGES = {
     "numba": (impulse_numba, rule_numba, decay_numba, deliver_plastic_numba),
     "numpy": (impulse_numpy, rule_numpy, decay_numpy, deliver_plastic_numpy),
+    # rule and decay over numba's threads: synapses / trace entries split into disjoint runs
+    "numba-parallel": (impulse_numba, rule_numba_parallel, decay_numba_parallel, deliver_plastic_numba),
 }
+
+
+def stages_for(backend: str, a, n_threads: int = 1) -> tuple[Callable, Callable, Callable, Callable]:
+    """(impulse, rule, decay, deliver) for ``backend`` and the struct ``a`` (a LearningArrays).
+
+    With ``n_threads`` > 1 on numba, the rule and decay stages run over
+    numba's threads (each thread its own synapses / trace entries: the same
+    bits for any thread count).
+
+    On numba each is the compilation for ``a``'s type, resolved once here
+    (as :func:`loihi_emu.runtime.kernels.step_for` does for the step): a
+    call then skips numba's argument typing, which for a NamedTuple of 33
+    fields runs in Python field by field. The array arguments must then be
+    C-contiguous: src int64, keys uint64, ring int32, slot_base int64.
+    """
+    if backend == "numpy":
+        return STAGES["numpy"]
+    i64, u64, i32 = numba.types.int64, numba.types.uint64[::1], numba.types.int32[::1]
+    src, ta = numba.types.int64[::1], numba.typeof(a)
+    sigs = ((ta, i64, src), (ta, i64, u64), (ta, u64), (ta, src, i32, numba.types.int64[::1]))
+    fns = STAGES["numba-parallel" if n_threads > 1 else "numba"]
+    return tuple(fn.compile(sig) for fn, sig in zip(fns, sigs))
 
 
 class LearningEngine:
@@ -45,12 +78,12 @@ class LearningEngine:
     delay in steps, tag of every plastic synapse, stable order) are its arrays.
     """
 
-    def __init__(self, flat: FlatLearning, spec: HardwareSpec, seed: int, backend: str) -> None:
+    def __init__(self, flat: FlatLearning, spec: HardwareSpec, seed: int, backend: str, n_threads: int = 1) -> None:
         self.flat = flat
         self.spec = spec
         self.seed = int(seed)
-        self._impulse, self._rule, self._decay, self._deliver = STAGES[backend]
         self.arrays = a = learning_arrays(flat, spec)
+        self._impulse, self._rule, self._decay, self._deliver = stages_for(backend, a, n_threads)
         self.x_tr, self.y_tr, self.w, self.d, self.tg = a.x_tr, a.y_tr, a.w, a.d, a.tg
         self._zero_keys = np.zeros(8, np.uint64)
         self._prev_src = np.zeros(0, np.int64)

@@ -134,6 +134,8 @@ class LearningArrays(NamedTuple):
     [n_src + 1] per source row, y_id int64 [n] per compartment, syn_id int64 [P]
     per plastic synapse; ``arange`` here (global = local numbering), the
     global ids on an MPI rank (:mod:`loihi_emu.runtime.distributed`).
+    Statistics: n_eval int64 [1] plastic synapses the rule stage has
+    evaluated so far (numba: the ones it visits; numpy: every due synapse).
     """
 
     n_in: int
@@ -173,6 +175,7 @@ class LearningArrays(NamedTuple):
     x_id: np.ndarray
     y_id: np.ndarray
     syn_id: np.ndarray
+    n_eval: np.ndarray
 
 
 def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
@@ -200,6 +203,7 @@ def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
         todo=np.zeros(f.n_plastic, np.int64), r_val=np.zeros((f.prof_epoch.size, 2), np.int64),
         x_id=np.arange(f.n_src + 1, dtype=np.int64),
         y_id=np.arange(f.n, dtype=np.int64), syn_id=np.arange(f.n_plastic, dtype=np.int64),
+        n_eval=np.zeros(1, np.int64),
     )
 
 

@@ -93,6 +93,7 @@ def rule_numpy(a, t: int, keys: np.ndarray) -> None:
     frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
     T = prof_epoch[pl_prof]
     due = (t + 1) % T == 0
+    a.n_eval[0] += int(due.sum())
     if not due.any():
         return
     vals = [
@@ -167,13 +168,10 @@ def _u(k, t, T):  # pragma: no cover - jitted
 
 
 @numba.njit(cache=True, nogil=True)
-def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
-    x_last, y_last, x_tr, y_tr, prof_epoch, prof_round = a.x_last, a.y_last, a.x_tr, a.y_tr, a.prof_epoch, a.prof_round
-    prof_prod, prods, facs, fmts, w, d, tg = a.prof_prod, a.prods, a.facs, a.fmts, a.w, a.d, a.tg
-    pl_pre, pl_post, pl_prof, pl_fmt = a.pre, a.post, a.prof, a.fmt
-    pl_ptr, post_ptr, post_idx, todo = a.pl_ptr, a.post_ptr, a.post_idx, a.todo
-    frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
-    syn_id = a.syn_id
+def _rule_todo(a, t):  # pragma: no cover - jitted
+    """The synapses the rule of step t evaluates, into ``a.todo[:m]`` (each once); returns m."""
+    x_last, y_last, prof_epoch, prof_prod, prods = a.x_last, a.y_last, a.prof_epoch, a.prof_prod, a.prods
+    pl_pre, pl_ptr, post_ptr, post_idx, todo = a.pre, a.pl_ptr, a.post_ptr, a.post_idx, a.todo
     tmax = 0
     sweep = False
     for g in range(prof_epoch.shape[0]):
@@ -185,7 +183,7 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
             if prods[p, P_DEP] == VAR_U and (t & ((np.int64(1) << prods[p, P_DEPK]) - 1)) < T:
                 sweep = True
     if tmax == 0:
-        return
+        return 0
     m = 0  # the synapses to evaluate go to todo[:m]
     if sweep:
         for j in range(pl_pre.shape[0]):
@@ -205,15 +203,27 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
                     if x_last[pl_pre[j]] <= since:  # not listed above
                         todo[m] = j
                         m += 1
+    return m
+
+
+@numba.njit(cache=True, nogil=True)
+def _rule_eval(a, t, keys, lo, hi):  # pragma: no cover - jitted
+    """Evaluate synapses ``a.todo[lo:hi]`` (writes only their w, d, tg); returns how many were due."""
+    x_last, y_last, x_tr, y_tr, prof_epoch, prof_round = a.x_last, a.y_last, a.x_tr, a.y_tr, a.prof_epoch, a.prof_round
+    prof_prod, prods, facs, fmts, w, d, tg = a.prof_prod, a.prods, a.facs, a.fmts, a.w, a.d, a.tg
+    pl_pre, pl_post, pl_prof, pl_fmt, todo = a.pre, a.post, a.prof, a.fmt, a.todo
+    frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
     # the evaluation stays in this loop: a call per synapse would pass (and reference-count) every array
     vals = np.zeros(16, np.int64)  # the synapse's variables by code
-    r_val = a.r_val
-    for i in range(m):
+    r_val, syn_id = a.r_val, a.syn_id
+    n_eval = 0
+    for i in range(lo, hi):
         j = todo[i]
         g = pl_prof[j]
         T = prof_epoch[g]
         if (t + 1) % T != 0:
             continue
+        n_eval += 1
         pre, post = pl_pre[j], pl_post[j]
         vals[0] = 1 if x_last[pre] > t - T else 0
         vals[1] = x_tr[0, pre]
@@ -259,6 +269,38 @@ def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
             else:
                 nt = vals[11] + _round(acc, frac, 0, stoch, keys[STREAM_T], syn_id[j])
                 tg[j] = min(max(nt, tag_lo), tag_hi)
+    return n_eval
+
+
+@numba.njit(cache=True, nogil=True)
+def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
+    m = _rule_todo(a, t)
+    if m:
+        a.n_eval[0] += _rule_eval(a, t, keys, 0, m)
+
+
+RUNS = 16
+"""Runs the parallel rule and decay split their work into (a constant: numba.get_num_threads() in a kernel
+would keep it out of the on-disk cache; any split gives the same bits)."""
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def rule_numba_parallel(a, t, keys) -> None:  # pragma: no cover - jitted
+    """rule_numba with the listed synapses split into RUNS contiguous runs over numba's threads.
+
+    Each synapse is listed once and the rule writes only its own w, d, tg
+    (reading traces and arrival steps no stage changes meanwhile); stochastic
+    draws are keyed by the synapse id. So any split gives the same bits.
+    """
+    m = _rule_todo(a, t)
+    if m == 0:
+        return
+    n_chunks = max(1, min(RUNS, m))  # numba spreads the runs over its threads
+    chunk = (m + n_chunks - 1) // n_chunks
+    counts = np.zeros(n_chunks, np.int64)
+    for c in numba.prange(n_chunks):
+        counts[c] = _rule_eval(a, t, keys, min(m, c * chunk), min(m, (c + 1) * chunk))
+    a.n_eval[0] += counts.sum()
 
 
 @numba.njit(cache=True, nogil=True)

@@ -25,6 +25,8 @@ import numpy as np
 from loihi_emu.learning.random import draw_numba
 from loihi_emu.rng import GOLDEN, mix_numpy
 
+RUNS = 16  # as loihi_emu.learning.rule.RUNS: contiguous runs of trace entries over the threads
+
 
 def impulse_numpy(a, t: int, src: np.ndarray) -> None:
     """Stage ``impulse`` of step t over ``a`` (a LearningArrays); src: int64 [k] sources that
@@ -80,10 +82,13 @@ def impulse_numba(a, t, src) -> None:  # pragma: no cover - jitted
 
 
 @numba.njit(cache=True, nogil=True)
-def _decay_rows(tr, tau, rnd, keys, stream0, ident):  # pragma: no cover - jitted
+def _decay_rows(tr, tau, rnd, keys, stream0, ident, lo=0, hi=-1):  # pragma: no cover - jitted
+    """Decay entries lo..hi-1 (hi -1: to the end) of every row of ``tr``; each entry is its own (draws keyed by ident[i])."""
+    if hi < 0:
+        hi = tr.shape[1]
     for k in range(tr.shape[0]):
         key = keys[stream0 + k]
-        for i in range(tr.shape[1]):
+        for i in range(lo, hi):
             ta = np.int64(tau[k, i])
             v = np.int64(tr[k, i])
             if ta == 0 or v == 0:
@@ -104,3 +109,19 @@ def _decay_rows(tr, tau, rnd, keys, stream0, ident):  # pragma: no cover - jitte
 def decay_numba(a, keys) -> None:  # pragma: no cover - jitted
     _decay_rows(a.x_tr, a.x_tau, a.x_round, keys, 0, a.x_id)
     _decay_rows(a.y_tr, a.y_tau, a.y_round, keys, 2, a.y_id)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _decay_split(tr, tau, rnd, keys, stream0, ident):  # pragma: no cover - jitted
+    m = tr.shape[1]
+    n_chunks = max(1, min(RUNS, m))  # numba spreads the runs over its threads
+    chunk = (m + n_chunks - 1) // n_chunks
+    for c in numba.prange(n_chunks):
+        _decay_rows(tr, tau, rnd, keys, stream0, ident, min(m, c * chunk), min(m, (c + 1) * chunk))
+
+
+@numba.njit(cache=True, nogil=True)
+def decay_numba_parallel(a, keys) -> None:  # pragma: no cover - jitted
+    """decay_numba with each trace row split into RUNS contiguous ranges of entries over the threads (same bits)."""
+    _decay_split(a.x_tr, a.x_tau, a.x_round, keys, 0, a.x_id)
+    _decay_split(a.y_tr, a.y_tau, a.y_round, keys, 2, a.y_id)

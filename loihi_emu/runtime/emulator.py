@@ -102,7 +102,7 @@ class Emulator:
         plastic = flatten_learning(image)
         self.net = flatten(image, self.n_threads if backend == "numba" else 1, plastic.n_slots if plastic else 1)
         n = self.net.n
-        self.learning = LearningEngine(plastic, self.spec, self.seed, backend) if plastic else None
+        self.learning = LearningEngine(plastic, self.spec, self.seed, backend, self.n_threads) if plastic else None
         n_plastic = plastic.n_plastic if plastic else 0
         sizes = {"x1": self.net.n_in + n, "x2": self.net.n_in + n, **{q: n_plastic for q in SYNAPSE_QUANTITIES}}
         self.input_program = image.input_program  # played by run()/step() when no inputs are given
