@@ -29,6 +29,7 @@ from loihi_emu.hw import HardwareSpec
 from loihi_emu.image.core import Image, RouteTable
 from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.weights import shift_exponent
+from loihi_emu.runtime.joins import JOIN_ARRAYS, image_join_arrays, join_scratch
 from loihi_emu.runtime.kernels import DELAY_FIELD
 from loihi_emu.runtime.noise import noise_base
 
@@ -47,6 +48,9 @@ class FlatNetwork:
     noise_mode: uint8 [n] (0 none, 1 into q, 2 into u2); noise_shift: int32
     [n] noise_exp - 7; noise_off: int32 [n] 64 * noise_offset (draw units);
     all three empty when no compartment has noise (docs/noise.md).
+    join_op, join_parent, join_nand, join_level, join_cut: the dendritic
+    joins (:func:`loihi_emu.runtime.joins.join_arrays`), all empty when
+    every compartment is a root (docs/dendrites.md).
     """
 
     n: int
@@ -69,6 +73,11 @@ class FlatNetwork:
     noise_mode: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
     noise_shift: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     noise_off: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    join_op: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+    join_parent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    join_nand: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    join_level: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    join_cut: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
 
     @property
     def nbytes(self) -> int:
@@ -77,6 +86,7 @@ class FlatNetwork:
 
 
 _NO_NOISE = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(1, np.uint64))
+_NO_JOIN = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32))
 
 
 class StepArrays(NamedTuple):
@@ -103,6 +113,10 @@ class StepArrays(NamedTuple):
     compartment has noise, the other noise fields are then unused and may be
     empty); noise_mode uint8 [n], noise_shift int32 [n], noise_off int32 [n]
     (see FlatNetwork); noise_base uint64 [1] = mix(seed + G).
+    Joins (docs/dendrites.md; :mod:`loihi_emu.runtime.joins`): has_joins (0:
+    every compartment is a root, the join fields are unused and may be
+    empty); the static join_* arrays of FlatNetwork, and the scratch
+    join_acc int64 [n], join_hits int32 [n], join_or uint8 [n] (zero between steps).
     """
 
     n_slots: int
@@ -135,6 +149,15 @@ class StepArrays(NamedTuple):
     noise_shift: np.ndarray = _NO_NOISE[1]
     noise_off: np.ndarray = _NO_NOISE[1]
     noise_base: np.ndarray = _NO_NOISE[2]
+    has_joins: int = 0
+    join_op: np.ndarray = _NO_JOIN[0]
+    join_parent: np.ndarray = _NO_JOIN[1]
+    join_nand: np.ndarray = _NO_JOIN[2]
+    join_level: np.ndarray = _NO_JOIN[2]
+    join_cut: np.ndarray = _NO_JOIN[0]
+    join_acc: np.ndarray = _NO_JOIN[1]
+    join_hits: np.ndarray = _NO_JOIN[2]
+    join_or: np.ndarray = _NO_JOIN[0]
 
 
 def step_arrays(net: FlatNetwork, spec: HardwareSpec, seed: int = 0) -> StepArrays:
@@ -144,6 +167,8 @@ def step_arrays(net: FlatNetwork, spec: HardwareSpec, seed: int = 0) -> StepArra
     if net.noise_mode.size:
         noise = dict(has_noise=1, noise_mode=net.noise_mode, noise_shift=net.noise_shift, noise_off=net.noise_off,
                      noise_base=noise_base(seed))
+    if net.join_op.size:
+        noise.update(has_joins=1, **{k: getattr(net, k) for k in JOIN_ARRAYS}, **join_scratch(n))
     return StepArrays(**noise,
         n_slots=net.n_slots, decay_bits=spec.decay_bits, q_bits=spec.q_bits, u_bits=spec.u_bits,
         w_shift=spec.weight_shift, keep_u=net.keep_u, keep_v=net.keep_v, vth=net.vth, bias=net.bias,
@@ -335,6 +360,7 @@ def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
         regs["vmax"][g] = t.vmax
         chip_of[g], core_of[g], local_of[g] = c.chip, c.index, np.arange(t.n)
     noise = _noise_arrays(image, n, spec)
+    noise.update(image_join_arrays(image, n))
 
     batches = _batches(image)
     pages = PageBudget()
