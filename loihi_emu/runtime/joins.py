@@ -129,13 +129,16 @@ def join_update_numpy(a, u2_raw: np.ndarray, v_dec: np.ndarray, wrap, clip_lo, c
     """Steps 3-6 of the update for every compartment with joins, level by level (leaves first).
 
     u2_raw: int64 [n] ``u + bias (+ noise)`` before the join; v_dec: int64 [n]
-    decayed voltage; wrap(x) wraps to the u width. Returns (u2_raw with J,
+    decayed voltage; wrap(x) wraps to the u width. ``a`` needs the static join
+    arrays, ``vth`` and ``cnt``. Float inputs (and an identity wrap) give the
+    float reference's step. Returns (u2_raw with J,
     u2, v before reset, spike flags); dendrites' flags are 0.
     """
     n = u2_raw.shape[0]
     u2_raw = u2_raw.copy()
-    acc, hits, orh = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, bool)
-    u2, v, spk = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, bool)
+    dt = u2_raw.dtype  # int64 here; float64 for the compiler's float reference, which shares this twin
+    acc, hits, orh = np.zeros(n, dt), np.zeros(n, np.int64), np.zeros(n, bool)
+    u2, v, spk = np.zeros(n, dt), np.zeros(n, dt), np.zeros(n, bool)
     op, parent, cnt = a.join_op, a.join_parent, a.cnt
     for lvl in range(int(a.join_level.max()) + 1 if n else 0):
         idx = np.flatnonzero(a.join_level == lvl)
