@@ -170,3 +170,48 @@ def test_image_rejects_bad_join_fields():
                                      ([7, 0, 0], [1, -1, -1], [0, 0, 0], "join_op 7")):
         with pytest.raises(ImageError, match=msg):
             build_image({**regs, "join_op": op, "join_parent": parent}, np.array(core_of), **syn)
+
+
+def test_network_file_round_trip_and_errors(tmp_path):
+    import json
+
+    from compiler.errors import NetworkError
+    from compiler.network.netfile import load_network, network_from_dict, save_network
+    net = _net({"join": "and", "vth": 1.0, "tau_v": 8}, {"join": "and", "vth": 1.0}, at_b=(6,))
+    save_network(net, tmp_path / "n.json")
+    doc = json.loads((tmp_path / "n.json").read_text())
+    assert [p["name"] for p in doc["populations"]] == ["xa", "n", "xb"]  # the tree is one entry
+    a, b = _run(net), _run(load_network(tmp_path / "n.json"))
+    np.testing.assert_array_equal(a.raw["n", "v"], b.raw["n", "v"])
+    assert a.raw["n", "spikes"].any()
+    bad = {"format": "loihi-net/1", "populations": [
+        {"name": "p", "size": 2, "compartments": {"soma": {}, "d": {"parent": "soma", "join": "nand"}}}]}
+    with pytest.raises(NetworkError, match="'p'.*compartment 'd': unknown join 'nand'"):
+        network_from_dict(bad)
+    bad = {"format": "loihi-net/1", "populations": [
+        {"name": "x", "input": {"kind": "spikes", "spikes": None}, "size": 1},
+        {"name": "p", "size": 1, "compartments": {"soma": {}}}],
+        "projections": [{"pre": "x", "post": "p", "weights": [[1.0]], "compartment": "e"}]}
+    with pytest.raises(NetworkError, match="population 'p' has no compartment 'e'"):
+        network_from_dict(bad)
+
+
+def test_saved_v5_file_with_joins_loads_and_runs_the_same():
+    from pathlib import Path
+
+    from loihi_emu.image import store
+
+    data = Path(__file__).parent / "data"
+    assert store.format_of(data / "board-v5.npz") == "loihi-image/5" == store.FORMAT
+    want = dict(np.load(data / "board-v5-expected.npz"))
+    image = load(data / "board-v5.npz")
+    assert len(image.cores) == 2 and sorted({int(m) for c in image.cores for m in c.compartments.join_op}) == \
+        [0, 1, 4, 5]
+    for backend, threads in (("numba", 1), ("numba", 2), ("numpy", 1)):
+        emu = Emulator(image, seed=5, probes=("spikes", "v"), backend=backend, n_threads=threads)
+        emu.run(want["inputs"].shape[0], want["inputs"])
+        for q in ("spikes", "v"):
+            np.testing.assert_array_equal(emu.data[q], want[q], err_msg=f"{q} {backend} {threads}")
+    # without the joins (every compartment a root) the same board gives other bits
+    flat = load(data / "board-v4.npz")
+    assert not any(c.compartments.join_op.any() for c in flat.cores)

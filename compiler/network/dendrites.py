@@ -45,6 +45,7 @@ class Tree:
     root: str
     members: tuple[TreeMember, ...]
     spec: Mapping
+    params: Mapping = None  # the population-level parameters the compartments override (as given)
 
     def population_of(self, compartment: str | None) -> str:
         """The population holding ``compartment`` (None: the root); DendriteError naming an unknown one."""
@@ -62,7 +63,7 @@ class Tree:
         return self.members[-1].compartment
 
 
-def parse_tree(name: str, spec) -> Tree:
+def parse_tree(name: str, spec, params: Mapping | None = None) -> Tree:
     """Check ``spec`` (see the module doc) and order it; DendriteError naming population and compartment."""
     w = f"population {name!r}"
     if not isinstance(spec, Mapping) or not spec:
@@ -110,4 +111,4 @@ def parse_tree(name: str, spec) -> Tree:
                                0 if c == roots[0] else JOIN_OPS[spec[c].get("join", "add")],
                                {k: v for k, v in spec[c].items() if k not in ("parent", "join")})
                     for c in order)
-    return Tree(name, members, {c: dict(cfg) for c, cfg in spec.items()})
+    return Tree(name, members, {c: dict(cfg) for c, cfg in spec.items()}, dict(params or {}))

@@ -87,7 +87,7 @@ class Network:
         return pop
 
     def _add_tree(self, name: str, size: int, spec: Mapping, params: dict) -> Population:
-        tree = parse_tree(name, spec)
+        tree = parse_tree(name, spec, params)
         for m in tree.members:
             self._check_new(m.population)
         pops = []
