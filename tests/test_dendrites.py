@@ -212,6 +212,6 @@ def test_saved_v5_file_with_joins_loads_and_runs_the_same():
         emu.run(want["inputs"].shape[0], want["inputs"])
         for q in ("spikes", "v"):
             np.testing.assert_array_equal(emu.data[q], want[q], err_msg=f"{q} {backend} {threads}")
-    # without the joins (every compartment a root) the same board gives other bits
+    # an older file has no join fields: every compartment loads as a root
     flat = load(data / "board-v4.npz")
     assert not any(c.compartments.join_op.any() for c in flat.cores)
