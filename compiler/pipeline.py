@@ -175,8 +175,8 @@ def compile(
         for i in members:
             p = pieces[i]
             core_of[p.first + p.start : p.first + p.stop] = g
-            for name, size in p.members or ((p.population, None),):  # a tree's piece: one entry per compartment
-                placed.append(PlacedPiece(name, 0 if size else p.start, size or p.stop, g // cpc, g % cpc))
+            for member, size in p.members or ((p.population, None),):  # a tree's piece: one entry per compartment
+                placed.append(PlacedPiece(member, 0 if size else p.start, size or p.stop, g // cpc, g % cpc))
     crossings = synapse_crossings(syn, core_of, spec)
     image = lower(net, q, syn, core_of, spec)
     del syn
@@ -200,5 +200,6 @@ def compile(
         compartments=net.compartment_ranges(), input_axons=net.input_axons(), learning=learning,
         seconds=time.perf_counter() - t0, timings=timings, packing=packing, binding=binding, dense=summary,
         compartment_scales=per_cx, traffic=traffic,
+        trees={k: [m.compartment for m in t.members] for k, t in net.trees.items()},
     )
     return image, report

@@ -108,6 +108,11 @@ def test_split_over_cores_changes_nothing():
     one = _run(net)
     many = _run(net, spec=dataclasses.replace(LOIHI1, compartments_per_core=4))
     assert len(one.image.cores) == 1 and len(many.image.cores) > 1
+    assert one.report.trees == {"n": ["a", "b", "soma"]} and one.report.n_compartments == 3 + 6
+    assert "n: 3 compartments per neuron (a, b, soma)" in one.report.to_text()
+    tree_pieces = [p for p in many.report.pieces if p.population in ("n", "n.a", "n.b")]
+    assert sorted(p.population for p in tree_pieces) == ["n", "n.a", "n.b"]
+    assert len({(p.chip, p.core) for p in tree_pieces}) == 1  # the tree's compartments share one core
     for k in (("n", "spikes"), ("n", "v"), ("n.a", "v")):
         np.testing.assert_array_equal(one.raw[k], many.raw[k], err_msg=str(k))
     assert one.raw["n", "spikes"].any()

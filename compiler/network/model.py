@@ -171,11 +171,11 @@ class Network:
         ``pre`` must not be a non-root compartment.
         """
         if compartment is not None:
-            if post not in self.trees:
+            if not isinstance(post, str) or post not in self.trees:
                 raise DendriteError(f"projection {pre!r} -> {post!r}: compartment={compartment!r} needs a population "
                                     f"with compartments=, and {post!r} has none")
             post = self.trees[post].population_of(compartment)
-        if pre in self.dendrite_of:
+        if isinstance(pre, str) and pre in self.dendrite_of:
             raise DendriteError(f"projection {pre!r} -> {post!r}: {pre!r} is a non-root compartment of population "
                                 f"{self.dendrite_of[pre]!r}; only the root sends spikes")
         a, b = self.population(pre), self.population(post)
