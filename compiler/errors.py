@@ -37,6 +37,10 @@ class DuplicateError(NetworkError):
     """A population name or a (pre, post) projection is defined twice."""
 
 
+class DendriteError(NetworkError):
+    """A dendritic tree (``compartments=``) or a projection onto one is malformed; names population and compartment."""
+
+
 class EncoderError(ParameterError):
     """An input encoder got an intensity, signal or setting outside its definition."""
 

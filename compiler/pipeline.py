@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import networkx as nx
 import numpy as np
 
-from compiler.errors import CapacityError, NetworkError, UnknownPopulationError
+from compiler.errors import CapacityError, CompilerError, NetworkError, UnknownPopulationError
 from compiler.network.convert import from_compartment_graph
 from compiler.network.model import Network
 from compiler.network.netfile import load_network
@@ -140,7 +140,10 @@ def compile(
     summary = None
     if packing == "auto":
         distinct = np.unique(np.concatenate([p.vth_mant for p in q.populations])).size
-        packing = "exact" if distinct <= spec.max_threshold_profiles else "dense"
+        packing = "exact" if distinct <= spec.max_threshold_profiles or net.trees else "dense"
+    if packing == "dense" and net.trees:  # dense packing gives compartments their own scales; a tree needs one
+        raise CompilerError(f"packing='dense' does not support dendritic trees (population {next(iter(net.trees))!r}); "
+                            "use packing='exact'")
     if packing == "dense":
         q, summary = densify(net, q, spec, dense, gains)
     q = compensate_exact(net, q, gains, spec)
@@ -172,7 +175,8 @@ def compile(
         for i in members:
             p = pieces[i]
             core_of[p.first + p.start : p.first + p.stop] = g
-            placed.append(PlacedPiece(p.population, p.start, p.stop, g // cpc, g % cpc))
+            for member, size in p.members or ((p.population, None),):  # a tree's piece: one entry per compartment
+                placed.append(PlacedPiece(member, 0 if size else p.start, size or p.stop, g // cpc, g % cpc))
     crossings = synapse_crossings(syn, core_of, spec)
     image = lower(net, q, syn, core_of, spec)
     del syn
@@ -196,5 +200,6 @@ def compile(
         compartments=net.compartment_ranges(), input_axons=net.input_axons(), learning=learning,
         seconds=time.perf_counter() - t0, timings=timings, packing=packing, binding=binding, dense=summary,
         compartment_scales=per_cx, traffic=traffic,
+        trees={k: [m.compartment for m in t.members] for k, t in net.trees.items()},
     )
     return image, report

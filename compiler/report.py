@@ -135,6 +135,7 @@ class CompileReport:
     dense: DenseSummary | None = None
     compartment_scales: np.ndarray | None = field(default=None, repr=False)
     traffic: TrafficEstimate | None = None
+    trees: dict[str, list[str]] = field(default_factory=dict)  # population -> its compartments, tree order
 
     def scale_array(self) -> np.ndarray:
         """v units per model unit of every compartment, in global order (float64 [n_compartments])."""
@@ -180,6 +181,7 @@ class CompileReport:
                          for c in self.learning],
             "seconds": self.seconds,
             "timings": self.timings,
+            "trees": self.trees,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -200,7 +202,8 @@ class CompileReport:
         r = self.routes
         lines = [
             f"network {self.network!r} on {self.spec.name}: {self.n_compartments} compartments, "
-            f"{self.n_inputs} input axons, {self.n_synapses} synapses",
+            f"{self.n_inputs} input axons, {self.n_synapses} synapses"
+            + "".join(f"; {k}: {len(v)} compartments per neuron ({', '.join(v)})" for k, v in self.trees.items()),
             f"placement {self.placement!r}, packing {self.packing!r}: {self.cores} cores on {self.chips} chip(s)"
             + (f" (system: {self.n_chips} chips)" if self.n_chips is not None else "")
             + f"; compiled in {self.seconds:.2f} s ("

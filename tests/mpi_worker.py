@@ -93,6 +93,39 @@ def case_strict(out_dir: str) -> None:
     print(f"rank {COMM.rank} ran through", flush=True)
 
 
+def case_dendrites(out_dir: str) -> None:
+    """Two dendritic-tree populations on two chips, one projection between them: the bits of one process."""
+    import dataclasses
+    import warnings
+
+    from compiler import Network, compile
+    from loihi_emu import LOIHI1
+
+    rng = np.random.default_rng(5)
+    net = Network("dend-mpi")
+    net.add_input("x", spikes=rng.random((40, 4)) < 0.2)
+    for name, op in (("p", "and"), ("q", "or")):
+        net.add_population(name, 3, tau_u=2, tau_v=4, vth=4.0, refractory=2, compartments={
+            "soma": {}, "a": {"parent": "soma", "join": "add", "tau_v": 8},
+            "b": {"parent": "soma", "join": op, "vth": 1.0}})
+        for c in ("a", "b"):
+            net.connect("x", name, rng.uniform(0.1, 0.6, (4, 3)), compartment=c)
+    net.connect("p", "q", np.full((3, 3), 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        img, _ = compile(net, dataclasses.replace(LOIHI1, compartments_per_core=12), placement=lambda pr: [[0], [1]])
+    assert len(img.chips) == 2
+    inputs = net.input_array(40)
+    probes = ["spikes", "v"]
+    d = Emulator(img, probes=probes, comm=COMM)
+    d.run(40, inputs)
+    if COMM.rank == 0:
+        e = Emulator(img, probes=probes)
+        e.run(40, inputs)
+        same(d, e, probes)
+        assert e.data["spikes"].any()
+
+
 if __name__ == "__main__":
     from mpi4py import MPI
 

@@ -148,7 +148,7 @@ def _header_edit(change):
         (lambda n, d: _npy(np.array([b"x"], dtype=object)) if n == "chip0.synapses.fmt" else d, "unreadable"),
         (lambda n, d: _npy(np.full(np.load(__import__("io").BytesIO(d)).size, 99, np.uint8))
          if n == "chip0.synapses.delay" else d, "delay[0] = 99 is outside 0..62"),
-        (_header_edit(lambda h: h.update(format="loihi-image/9")), "'loihi-image/4']"),
+        (_header_edit(lambda h: h.update(format="loihi-image/9")), "'loihi-image/5']"),
         (_header_edit(lambda h: h["chips"].pop("1")), "header 'chips' must list every chip"),
         (_header_edit(lambda h: h["fields"]["synapses"].remove("target")), "lacks synapses.target"),
     ],

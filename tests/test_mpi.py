@@ -44,6 +44,12 @@ def test_ranks_give_the_bits_of_one_process(ranks, tmp_path):
 
 
 @needs_mpi
+def test_dendritic_trees_on_two_ranks_give_the_bits_of_one_process(tmp_path):
+    r = _mpiexec(2, ["-m", "mpi_worker", "dendrites", str(tmp_path)], tmp_path)
+    assert r.returncode == 0 and "OK dendrites" in r.stdout, r.stdout + r.stderr
+
+
+@needs_mpi
 def test_a_failing_rank_stops_every_rank(tmp_path):
     r = _mpiexec(2, ["-m", "mpi_worker", "strict", str(tmp_path)], tmp_path)
     assert "world size 2" in r.stdout, r.stdout + r.stderr

@@ -21,6 +21,7 @@ import networkx as nx
 import numpy as np
 
 from compiler.errors import (
+    DendriteError,
     DuplicateError,
     LearningError,
     NetworkError,
@@ -28,6 +29,7 @@ from compiler.errors import (
     ShapeError,
     UnknownPopulationError,
 )
+from compiler.network.dendrites import Tree, parse_tree
 from compiler.network.encoders import Encoder, check_steps
 from compiler.network.input_population import InputPopulation
 from compiler.network.netcheck import did_you_mean
@@ -49,14 +51,25 @@ class Network:
         self.spec = spec
         self.graph = nx.DiGraph()
         self.node_index: dict | None = None  # set by from_compartment_graph: node -> (population, index)
+        self.trees: dict[str, Tree] = {}  # population name -> its dendritic tree (docs/dendrites.md)
+        self.dendrite_of: dict[str, str] = {}  # hidden population of a non-root compartment -> its tree's root
 
     # ------------------------------------------------------------ building
     def _check_new(self, name: str) -> None:
         if name in self.graph:
             raise DuplicateError(f"a population named {name!r} already exists")
 
-    def add_population(self, name: str, size: int, **params) -> Population:
-        """Add CUBA compartments; ``params`` are :class:`Population` fields (tau_u, vth, ...)."""
+    def add_population(self, name: str, size: int, compartments: Mapping | None = None, **params) -> Population:
+        """Add CUBA compartments; ``params`` are :class:`Population` fields (tau_u, vth, ...).
+
+        compartments: a dendritic tree shared by every neuron (docs/dendrites.md):
+        ``{"soma": {}, "a": {"parent": "soma", "join": "add", "vth": 2.0}}``;
+        each non-root compartment becomes the population ``"<name>.<compartment>"``
+        (probe it by that name; ``connect(..., compartment=...)`` reaches it).
+        Returns the root's population.
+        """
+        if compartments is not None:
+            return self._add_tree(name, size, compartments, params)
         fields = set(Population.__dataclass_fields__) - {"name", "size", "spec"}
         unknown = set(params) - fields
         if unknown:
@@ -72,6 +85,44 @@ class Network:
         self._check_new(name)
         self.graph.add_node(name, population=pop)
         return pop
+
+    def _add_tree(self, name: str, size: int, spec: Mapping, params: dict) -> Population:
+        tree = parse_tree(name, spec, params)
+        for m in tree.members:
+            self._check_new(m.population)
+        pops = []
+        for m in tree.members:  # validate all before adding any
+            merged = dict(params)
+            for forms in (("tau_u", "decay_u", "decay_u_reg"), ("tau_v", "decay_v", "decay_v_reg")):
+                if any(k in m.params for k in forms):  # the compartment's own decay replaces the population's
+                    for k in forms:
+                        merged.pop(k, None)
+            merged.update(m.params)
+            try:
+                pops.append(Population(m.population, size, spec=self.spec, **merged))
+            except TypeError as exc:
+                raise DendriteError(f"population {name!r} compartment {m.compartment!r}: {exc}") from None
+        for m, pop in zip(tree.members, pops):
+            self.graph.add_node(m.population, population=pop)
+            if m.parent is not None:
+                self.dendrite_of[m.population] = name
+        self.trees[name] = tree
+        return pops[-1]
+
+    def join_registers(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per global compartment: join op code and global parent (-1: root); None when the network has no tree."""
+        if not self.trees:
+            return None
+        ranges = self.compartment_ranges()
+        op = np.zeros(self.n_compartments, np.int64)
+        parent = np.full(self.n_compartments, -1, np.int64)
+        for tree in self.trees.values():
+            for m in tree.members:
+                if m.parent is not None:
+                    start, size = ranges[m.population]
+                    op[start : start + size] = m.op
+                    parent[start : start + size] = ranges[m.parent][0] + np.arange(size)
+        return op, parent
 
     def add_input(
         self, name: str, size: int | None = None, *, spikes: np.ndarray | None = None, encoder: Encoder | None = None
@@ -99,6 +150,7 @@ class Network:
         stochastic_rounding: bool = False,
         w_max: float | None = None,
         reward: str | None = None,
+        compartment: str | None = None,
     ) -> Projection:
         """Add a projection ``pre -> post``.
 
@@ -114,7 +166,18 @@ class Network:
         plastic projection sharing a source (target compartment) is a
         :class:`LearningError` naming both. reward: the name of a one-axon
         input population whose spikes are the rule's reward (r0, r1; docs/reward.md).
+        compartment: the compartment of ``post``'s dendritic tree the synapses
+        drive (default: its root; docs/dendrites.md). Only roots send spikes:
+        ``pre`` must not be a non-root compartment.
         """
+        if compartment is not None:
+            if not isinstance(post, str) or post not in self.trees:
+                raise DendriteError(f"projection {pre!r} -> {post!r}: compartment={compartment!r} needs a population "
+                                    f"with compartments=, and {post!r} has none")
+            post = self.trees[post].population_of(compartment)
+        if isinstance(pre, str) and pre in self.dendrite_of:
+            raise DendriteError(f"projection {pre!r} -> {post!r}: {pre!r} is a non-root compartment of population "
+                                f"{self.dendrite_of[pre]!r}; only the root sends spikes")
         a, b = self.population(pre), self.population(post)
         label = f"projection {pre!r} -> {post!r}"
         if sparse is not None and (not isinstance(sparse, (tuple, list)) or len(sparse) != 3):

@@ -275,7 +275,15 @@ def save_network(net: Network, path: str | os.PathLike, inline_max: int = 16) ->
     for node in net.graph.nodes:
         p = net.population(node)
         entry: dict = {"name": p.name, "size": p.size}
-        if p in net.inputs:
+        if node in net.dendrite_of:  # a tree's compartments are written with its root
+            continue
+        if node in net.trees:
+            tree = net.trees[node]
+            entry.update({k: _put(arrays, f"{p.name}.{k}", v, inline_max) for k, v in tree.params.items()
+                          if v is not None})
+            entry["compartments"] = {c: {k: v.item() if hasattr(v, "item") else v for k, v in cfg.items()}
+                                     for c, cfg in tree.spec.items()}
+        elif p in net.inputs:
             enc = p.encoder
             if isinstance(enc, RateEncoder):
                 entry["input"] = {"kind": "rate", "seed": enc.seed,
@@ -300,7 +308,9 @@ def save_network(net: Network, path: str | os.PathLike, inline_max: int = 16) ->
     projs = []
     for i, pr in enumerate(net.projections):
         key = f"proj{i}"
-        entry = {"pre": pr.pre, "post": pr.post, "sparse": {
+        post, comp = (net.dendrite_of[pr.post], pr.post.split(".", 1)[1]) if pr.post in net.dendrite_of else (pr.post,
+                                                                                                             None)
+        entry = {"pre": pr.pre, "post": post, **({"compartment": comp} if comp else {}), "sparse": {
             "pre": _put(arrays, f"{key}.pre", pr.pre_index, inline_max),
             "post": _put(arrays, f"{key}.post", pr.post_index, inline_max),
             "w": _put(arrays, f"{key}.w", pr.weight, inline_max)},

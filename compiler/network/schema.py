@@ -107,6 +107,9 @@ POPULATION = (
         hi=S.noise_offset_range[1]),
     Key("noise_target", "enum", "where noise enters: `u` (the current's input) or `v`", default="`u`",
         choices=("u", "v")),
+    Key("compartments", "object", "dendritic tree shared by every neuron: compartment name -> {`parent`, `join` "
+        "(`add`, `block`, `pass`, `or`, `and`), CUBA keys above} (docs/dendrites.md)", default="one compartment",
+        section="compartments"),
 )
 OPTIONAL_POPULATION_KEYS = ()
 """Keys the schema accepts that are passed to Population only when this version's Population has them."""
@@ -160,6 +163,8 @@ PROJECTION = (
         lo_open=True),
     Key("reward", "name", "one-axon input population whose spikes are the rule's reward (docs/reward.md)",
         default="none"),
+    Key("compartment", "name", "compartment of `post`'s dendritic tree the synapses drive (docs/dendrites.md)",
+        default="the root"),
 )
 SPARSE = (
     _values("pre", "source index of each synapse", lo=0, hi=MAX_SIZE - 1, integer=True, ndim=(1,), required=True),

@@ -43,6 +43,9 @@ def lower(net, q: QuantizedNetwork, syn: SynapseIndex, core_of: np.ndarray, spec
     if any(p.noisy for p in net.populations):  # docs/noise.md; absent fields mean no noise
         noise = [noise_registers(p, spec) for p in net.populations]
         regs.update({f: np.concatenate([d[f] for d in noise]) for f in noise[0]})
+    joins = net.join_registers() if hasattr(net, "join_registers") else None
+    if joins is not None:  # docs/dendrites.md; absent fields mean every compartment is a root
+        regs["join_op"], regs["join_parent"] = joins
     projs = net.projections
     # SynapseIndex holds the synapses sorted by target; put the per-projection arrays in that order too
     order = syn.order

@@ -62,6 +62,7 @@ class Piece:
     output_axons: int = 0
     profiles: dict[str, frozenset] = field(default_factory=dict)
     cut_by: str | None = None  # the resource that ended this piece before its population did (None: it did not)
+    members: tuple[tuple[str, int], ...] = ()  # a dendritic tree's piece: (population, size) of each member
 
     @property
     def size(self) -> int:
@@ -328,7 +329,7 @@ class Splitter:
                     p.output_axons = total
                     new.append(p)
                     continue
-                if per.max() > lim:
+                if per.max() > lim or p.members:
                     i = int(np.argmax(per))
                     raise CapacityError("output_axons", f"population {p.population!r} compartment {p.start + i}",
                                         int(per[i]), lim, "its synapses reach that many cores")
@@ -350,10 +351,34 @@ class Splitter:
                             f"{worst.stop - 1}", int(out[worst.first + worst.start : worst.first + worst.stop].sum()),
                             lim, f"splitting did not converge in {rounds} rounds")
 
+    def split_tree(self, tree) -> Piece:
+        """One piece holding every compartment of a dendritic tree's population (a neuron is never split)."""
+        ranges = self.net.compartment_ranges()
+        names = [m.population for m in tree.members]
+        first, total = ranges[names[0]][0], sum(ranges[n][1] for n in names)
+        c = self._curves(first, first + total)
+        over = [r for r in RESOURCES if r in c and c[r][-1] > self.limits[r]]
+        formats = frozenset().union(*[self.formats.get(n, frozenset()) for n in names])
+        if len(formats) > self.limits["synapse_formats"]:
+            over.append("synapse_formats")
+        if over:
+            value = len(formats) if over[0] == "synapse_formats" else int(c[over[0]][-1])
+            raise CapacityError(over[0], f"population {tree.root!r} ({len(names)} compartments per neuron)", value,
+                                self.limits[over[0]], "the neurons of a population with compartments= share one "
+                                "core (a neuron is never split); make several smaller populations")
+        piece = self._piece(self.net.populations.index(self.net.population(tree.root)), tree.root, first, 0, total, c)
+        piece.profiles["synapse_formats"] = formats
+        piece.members = tuple((n, ranges[n][1]) for n in names)
+        return piece
+
     def split(self) -> list[Piece]:
         pieces: list[Piece] = []
-        for i in range(len(self.net.populations)):
-            pieces += self.split_population(i)
+        trees = getattr(self.net, "trees", {})
+        for i, pop in enumerate(self.net.populations):
+            if pop.name in trees:
+                pieces.append(self.split_tree(trees[pop.name]))
+            elif pop.name not in getattr(self.net, "dendrite_of", {}):
+                pieces += self.split_population(i)
         return self.split_outputs(pieces)
 
 

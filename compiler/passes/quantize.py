@@ -360,6 +360,16 @@ def quantize_projection(
     return ProjectionWeights(proj.pre, proj.post, wmant, int(e), bits, sign, proj.learning_profile), row
 
 
+def tree_scales(net, incoming: dict[str, list[Projection]], spec: HardwareSpec) -> dict[str, float]:
+    """Population name -> the one scale of its dendritic tree (docs/dendrites.md): the smallest any member allows."""
+    out: dict[str, float] = {}
+    for tree in getattr(net, "trees", {}).values():
+        pops = [net.population(m.population) for m in tree.members]
+        s = min(choose_scale(p, incoming.get(p.name, []), spec)[0] for p in pops)
+        out.update({p.name: s for p in pops})
+    return out
+
+
 def quantize_network(net, spec: HardwareSpec | None = None, warn_rel: float = 0.01) -> QuantizedNetwork:
     """Quantize every population and projection of a :class:`~compiler.network.model.Network`."""
     spec = spec or net.spec
@@ -367,7 +377,10 @@ def quantize_network(net, spec: HardwareSpec | None = None, warn_rel: float = 0.
     for proj in net.projections:
         incoming.setdefault(proj.post, []).append(proj)
     pops, rows, scale = [], [], {}
+    shared = tree_scales(net, incoming, spec)
     for pop in net.populations:
+        if pop.name in shared:  # a dendritic tree: one scale, so a child's v adds into its parent in model units
+            pop = replace(pop, v_scale=shared[pop.name])
         regs, r = quantize_population(pop, incoming.get(pop.name, []), spec, warn_rel)
         pops.append(regs)
         rows += r

@@ -15,6 +15,9 @@ One step ``t``, per compartment, in the emulator's order::
     spike = v > vth;  on spike: v = 0, counter = refractory
     counter = counter - 1   where counter > 0
 
+Dendritic trees (docs/dendrites.md) follow the emulator's joins in float,
+through the very numpy twin the emulator uses (``loihi_emu.runtime.joins``).
+
 Decay factors (the "keep" factors the quantizer approximates, see
 ``compiler/passes/quantize.py``): ``keep = 1 - d`` with ``d`` the population's
 per-step decay fraction: ``1/tau`` (``tau_convention="euler"``, the default),
@@ -35,6 +38,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -45,6 +49,7 @@ from compiler.passes.quantize import quantize_network
 from compiler.precision.float_noise import FloatNoise
 from loihi_emu.image.core import TRACES
 from loihi_emu.image.input_eval import program_array
+from loihi_emu.runtime.joins import join_arrays, join_update_numpy
 from loihi_emu.runtime.probes import Probe, ProbeData, normalize_probes
 from microcode import parse
 
@@ -169,6 +174,8 @@ class FloatSimulator:
         self.refract = np.concatenate([p.refractory for p in pops]).astype(np.int64)
         self.vmin = np.concatenate([p.vmin if p.vmin is not None else np.full(p.size, -np.inf) for p in pops])
         self.vmax = np.concatenate([p.vmax if p.vmax is not None else np.full(p.size, np.inf) for p in pops])
+        jr = net.join_registers()
+        self._joins = None if jr is None else join_arrays(*jr)
         cx, ax = net.compartment_ranges(), net.input_axons()
 
         def src_offset(name: str) -> int:
@@ -377,9 +384,14 @@ class FloatSimulator:
         if self._noise is not None:
             nq, nu2 = self._noise.step(t)
         self.u = self.keep_u * self.u + q + nq
-        v = np.clip(self.keep_v * self.v + self.u + self.bias + nu2, self.vmin, self.vmax)
-        v[self.counter > 0] = 0.0
-        spiked = v > self.vth
+        if self._joins is not None:  # dendritic trees, leaves first (docs/dendrites.md)
+            a = SimpleNamespace(**self._joins, vth=self.vth, cnt=self.counter)
+            _, _, v, spiked = join_update_numpy(a, self.u + self.bias + nu2, self.keep_v * self.v,
+                                                lambda x: x, self.vmin, self.vmax)
+        else:
+            v = np.clip(self.keep_v * self.v + self.u + self.bias + nu2, self.vmin, self.vmax)
+            v[self.counter > 0] = 0.0
+            spiked = v > self.vth
         v[spiked] = 0.0
         self.counter[spiked] = self.refract[spiked]
         self.counter[self.counter > 0] -= 1

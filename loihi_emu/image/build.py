@@ -100,6 +100,32 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]) if ends.size else 0)
 
 
+JOIN_INPUTS = ("join_op", "join_parent")
+"""Optional join inputs of build_image / core_tables (global parents; the table stores local offsets)."""
+
+
+def join_offsets(op: np.ndarray, parent: np.ndarray, core_of: np.ndarray, local: np.ndarray,
+                 spec: HardwareSpec) -> np.ndarray:
+    """Per compartment: local index of its parent minus its own (0 for a root); ImageError naming a bad one."""
+    n = op.size
+    kid = np.flatnonzero(op != 0)
+    bad_root = np.flatnonzero((op == 0) & (parent != -1))
+    if bad_root.size:
+        raise ImageError(f"compartment {int(bad_root[0])}: join_parent {int(parent[bad_root[0]])} without a join_op")
+    p = parent[kid]
+    for bad, why in (((p <= kid) | (p >= n), "must be a later compartment (children before parents)"),
+                     ((p < n) & (p > kid) & (core_of[np.clip(p, 0, n - 1)] != core_of[kid]),
+                      "must be on the same core")):
+        if bad.any():
+            i = int(kid[np.argmax(bad)])
+            g = int(core_of[i])
+            raise ImageError(f"chip {g // spec.cores_per_chip} core {g % spec.cores_per_chip}: compartment {i}: "
+                             f"join_parent {int(parent[i])} {why}")
+    out = np.zeros(n, np.int64)
+    out[kid] = local[p] - local[kid]
+    return out
+
+
 def build_image(
     compartments: Mapping[str, np.ndarray],
     core_of: np.ndarray,
@@ -122,7 +148,10 @@ def build_image(
     compartments: the eight CUBA register arrays of
         :data:`COMPARTMENT_FIELDS`, each [n] (scalars broadcast), and
         optionally the noise fields ``noise_mode``, ``noise_exp``,
-        ``noise_offset`` (docs/noise.md; absent: no noise).
+        ``noise_offset`` (docs/noise.md; absent: no noise), and the join
+        fields ``join_op`` (0 root, 1 add, 2 block, 3 pass, 4 or, 5 and) and
+        ``join_parent`` (global index of the parent, -1 for a root; it must be
+        on the same core and after the child; docs/dendrites.md).
     core_of: [n] global core number of each compartment; global core ``g``
         is chip ``g // spec.cores_per_chip``, core ``g % spec.cores_per_chip``.
         Within a core, compartments keep ascending global order.
@@ -187,11 +216,11 @@ def core_tables(
     if not isinstance(compartments, Mapping):
         raise ImageError(f"compartments must map register names to arrays, got {type(compartments).__name__}")
     keys = set(compartments)
-    allowed = set(COMPARTMENT_FIELDS) | set(NOISE_FIELDS)
+    allowed = set(COMPARTMENT_FIELDS) | set(NOISE_FIELDS) | set(JOIN_INPUTS)
     if not set(COMPARTMENT_FIELDS) <= keys <= allowed:
         unknown, missing = sorted(map(str, keys - allowed)), sorted(set(COMPARTMENT_FIELDS) - keys)
         raise ImageError(f"compartment registers: unknown {unknown}, missing {missing}; "
-                         f"expected {list(COMPARTMENT_FIELDS)} and optionally {list(NOISE_FIELDS)}")
+                         f"expected {list(COMPARTMENT_FIELDS)} and optionally {list(NOISE_FIELDS + JOIN_INPUTS)}")
     if isinstance(n_in, bool) or not isinstance(n_in, (int, np.integer)) or n_in < 0:
         raise ImageError(f"n_in = {n_in!r} must be a whole number >= 0")
     n_in = int(n_in)
@@ -203,7 +232,7 @@ def core_tables(
     if n and core_of.max() >= MAX_GLOBAL_CORES:
         raise ImageError(f"core_of[{int(np.argmax(core_of))}] = {int(core_of.max())} is outside 0..{MAX_GLOBAL_CORES - 1}")
     regs = {k: _int_array(k, compartments[k], n) for k in COMPARTMENT_FIELDS}
-    regs.update({k: _int_array(k, compartments[k], n) for k in NOISE_FIELDS if k in compartments})
+    regs.update({k: _int_array(k, compartments[k], n) for k in NOISE_FIELDS + JOIN_INPUTS if k in compartments})
     syn_pre = _index_array("syn_pre", syn_pre)
     if syn_pre.size and syn_pre.dtype.kind == "b":
         raise ImageError(f"syn_pre: expected 1-D integer sources, got {syn_pre.dtype} {syn_pre.shape}")
@@ -232,6 +261,10 @@ def core_tables(
     comp_start = np.searchsorted(comp_core[order], np.arange(cores_used.size + 1))
     local = np.empty(n, np.int64)
     local[order] = np.arange(n) - comp_start[comp_core[order]]
+    if "join_op" in regs or "join_parent" in regs:
+        jop = regs.pop("join_op", np.zeros(n, np.int64))
+        regs["join_offset"] = join_offsets(jop, regs.pop("join_parent", np.full(n, -1, np.int64)), core_of, local, spec)
+        regs["join_op"] = jop
 
     # synapses by target: a CSR over compartments (through a stable order unless already sorted)
     by_post = None if m < 2 or bool((post[1:] >= post[:-1]).all()) else np.argsort(post, kind="stable")

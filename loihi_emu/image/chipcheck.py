@@ -22,6 +22,7 @@ import numpy as np
 
 from loihi_emu.errors import ImageError
 from loihi_emu.hw import HardwareSpec
+from loihi_emu.image.joins import check_joins
 from loihi_emu.image.tables import (
     CompartmentTable,
     LearningProfileTable,
@@ -82,6 +83,11 @@ def check_chip(arrays: dict[str, dict[str, np.ndarray]], offsets: dict[str, dict
             if not all(np.array_equal(rows[0], r) for r in rows[1:]):
                 return False
             cls(**arrays[t], where=where, spec=spec)
+        comp = arrays["compartments"]
+        if "join_op" in comp and comp["join_op"].any():  # a parent on the same core: per-core ends
+            o = offsets["compartments"]["join_op"]
+            check_joins(where, "CompartmentTable", comp["join_op"], comp["join_offset"],
+                        np.repeat(o[1:], np.diff(o)).astype(np.int64))
         for t, (ptr, items) in CSR.items():
             rows = [offsets[t][f] for f in items]
             if not all(np.array_equal(rows[0], r) for r in rows[1:]):

@@ -1,7 +1,7 @@
 """Loading board images of every format version; saving the per-core layout of format 2.
 
-:func:`load` reads formats ``loihi-image/3`` and ``/4`` through :mod:`loihi_emu.image.store`
-(``/4`` is what :func:`loihi_emu.save` writes) and formats 1 and 2 itself.
+:func:`load` reads formats ``loihi-image/3`` to ``/5`` through :mod:`loihi_emu.image.store`
+(``/5`` is what :func:`loihi_emu.save` writes) and formats 1 and 2 itself.
 
 Layout (format ``loihi-image/2``): the member ``header`` is a 0-d unicode
 array holding JSON ``{"format", "spec", "cores": [[chip, core], ...],
@@ -131,7 +131,7 @@ def _read_part(files: NpzFile, header: dict, key: str, prefix: str, cls, path: s
 
 
 def load(path: str | os.PathLike) -> Image:
-    """Read a board image of any format version (1, 2, or 3 and 4 via :mod:`.store`). Never unpickles anything."""
+    """Read a board image of any format version (1, 2, or 3 to 5 via :mod:`.store`). Never unpickles anything."""
     label = fspath(path, "board image")
     with NpzFile(label, ImageFileError, "board image") as files:
         header = _parse_header(files, label)

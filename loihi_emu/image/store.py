@@ -1,11 +1,13 @@
-"""Board images in formats ``loihi-image/3`` and ``/4``: a few large arrays per chip, memory-mapped.
+"""Board images in formats ``loihi-image/3``, ``/4`` and ``/5``: a few large arrays per chip, memory-mapped.
 
 Format 4 is format 3's layout with the compartment noise fields
 (``compartments.noise_mode``, ``noise_exp``, ``noise_offset``; docs/noise.md)
 written; a format-3 file lacks them and loads with their defaults (no noise).
+Format 5 adds the dendritic join fields (``compartments.join_op``,
+``join_offset``; docs/dendrites.md); older files load with every compartment a root.
 One uncompressed ``.npz`` (docs/board-image.md, "Format 3"):
 
-* ``header``: 0-d unicode JSON ``{"format": "loihi-image/4", "spec",
+* ``header``: 0-d unicode JSON ``{"format": "loihi-image/5", "spec",
   "cores": [[chip, core], ...] (image order), "fields": {table: [field, ...]},
   "chips": {chip: {"cores", "compartments", "synapses"}}, "sections": {name: json}}``;
 * per chip ``c`` and table field: ``chip<c>.<table>.<field>``, the field's
@@ -45,9 +47,9 @@ from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.popmap import PopulationMap
 from loihi_emu.safefile import atomic_write, fspath
 
-FORMAT = "loihi-image/4"
-FORMATS = ("loihi-image/3", FORMAT)
-"""The formats this module reads (same layout; 4 adds optional table fields), the last one written."""
+FORMAT = "loihi-image/5"
+FORMATS = ("loihi-image/3", "loihi-image/4", FORMAT)
+"""The formats this module reads (same layout; 4 and 5 add optional table fields), the last one written."""
 FAST_TABLES = ("compartments", "formats", "synapses", "routes")
 """Tables validated chip-wide (:mod:`loihi_emu.image.chipcheck`) when every field is present."""
 
@@ -79,7 +81,7 @@ def image_parts(image: Image) -> dict[str, Any]:
 
 
 def save(image: Image, path: str | os.PathLike, sections: Mapping[str, Any] | None = None) -> None:
-    """Write ``image`` (and named ``sections``) to ``path`` in format ``loihi-image/4``.
+    """Write ``image`` (and named ``sections``) to ``path`` in format ``loihi-image/5``.
 
     The file is written next to ``path`` under a temporary name and renamed
     into place, so a failed save never destroys an existing file.

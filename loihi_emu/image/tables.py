@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from loihi_emu.errors import ImageError
+from loihi_emu.image.joins import JOIN_FIELDS, check_joins
 from loihi_emu.image.table_base import Table, check_range  # noqa: F401  (re-exported)
 from microcode import RuleError, disassemble
 
@@ -53,6 +54,9 @@ class CompartmentTable(Table):
     voltage's input); exponent 0..23 and signed offset mantissa -128..127
     of ``trunc((r + 64 * offset) * 2^(exp - 7))``, r uniform in -127..127
     (docs/noise.md). A core holds one noise setting (limits.validate).
+    join_op, join_offset (optional; default 0 = a root): how the compartment
+    joins its parent (1 add, 2 block, 3 pass, 4 or, 5 and) and the parent's
+    local index minus its own (>= 1); docs/dendrites.md, :mod:`.joins`.
     """
 
     decay_u_reg: np.ndarray
@@ -67,13 +71,16 @@ class CompartmentTable(Table):
     noise_mode: np.ndarray | None = None
     noise_exp: np.ndarray | None = None
     noise_offset: np.ndarray | None = None
+    join_op: np.ndarray | None = None
+    join_offset: np.ndarray | None = None
 
     DTYPES: ClassVar[dict[str, str]] = {**dict.fromkeys(REGISTERS, "int32"), "global_index": "int64",
-                                        "noise_mode": "uint8", "noise_exp": "int8", "noise_offset": "int8"}
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset(NOISE_FIELDS)
+                                        "noise_mode": "uint8", "noise_exp": "int8", "noise_offset": "int8",
+                                        "join_op": "uint8", "join_offset": "uint16"}
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset(NOISE_FIELDS + JOIN_FIELDS)
 
     def __post_init__(self) -> None:
-        for f in NOISE_FIELDS:
+        for f in NOISE_FIELDS + JOIN_FIELDS:
             if getattr(self, f) is None:
                 object.__setattr__(self, f, np.zeros(np.asarray(self.decay_u_reg).size, self.DTYPES[f]))
         super().__post_init__()
@@ -102,6 +109,7 @@ class CompartmentTable(Table):
         check_range(w, t, "noise_mode", self.noise_mode, NOISE_OFF, NOISE_V, " (0 off, 1 u, 2 v)")
         check_range(w, t, "noise_exp", self.noise_exp, s.noise_exp_min, s.noise_exp_max)
         check_range(w, t, "noise_offset", self.noise_offset, *s.noise_offset_range)
+        check_joins(w, t, self.join_op, self.join_offset)
 
 
 @dataclass(frozen=True, eq=False)

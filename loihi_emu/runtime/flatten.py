@@ -29,7 +29,9 @@ from loihi_emu.hw import HardwareSpec
 from loihi_emu.image.core import Image, RouteTable
 from loihi_emu.image.pages import PageBudget
 from loihi_emu.image.weights import shift_exponent
+from loihi_emu.runtime.joins import image_join_arrays, join_scratch
 from loihi_emu.runtime.kernels import DELAY_FIELD
+from loihi_emu.runtime.memory import release_freed_memory  # noqa: F401  (re-exported)
 from loihi_emu.runtime.noise import noise_base
 
 
@@ -47,6 +49,8 @@ class FlatNetwork:
     noise_mode: uint8 [n] (0 none, 1 into q, 2 into u2); noise_shift: int32
     [n] noise_exp - 7; noise_off: int32 [n] 64 * noise_offset (draw units);
     all three empty when no compartment has noise (docs/noise.md).
+    joins: the dendritic join arrays (:func:`loihi_emu.runtime.joins.join_arrays`;
+    docs/dendrites.md), {} when every compartment is a root.
     """
 
     n: int
@@ -69,6 +73,7 @@ class FlatNetwork:
     noise_mode: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
     noise_shift: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     noise_off: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    joins: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
@@ -77,6 +82,7 @@ class FlatNetwork:
 
 
 _NO_NOISE = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(1, np.uint64))
+_NO_JOIN = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32))
 
 
 class StepArrays(NamedTuple):
@@ -103,6 +109,8 @@ class StepArrays(NamedTuple):
     compartment has noise, the other noise fields are then unused and may be
     empty); noise_mode uint8 [n], noise_shift int32 [n], noise_off int32 [n]
     (see FlatNetwork); noise_base uint64 [1] = mix(seed + G).
+    Joins (docs/dendrites.md; :mod:`loihi_emu.runtime.joins`): has_joins (0: none, the join fields
+    unused, may be empty); FlatNetwork.joins and the scratch of :func:`~loihi_emu.runtime.joins.join_scratch`.
     """
 
     n_slots: int
@@ -135,6 +143,15 @@ class StepArrays(NamedTuple):
     noise_shift: np.ndarray = _NO_NOISE[1]
     noise_off: np.ndarray = _NO_NOISE[1]
     noise_base: np.ndarray = _NO_NOISE[2]
+    has_joins: int = 0
+    join_op: np.ndarray = _NO_JOIN[0]
+    join_parent: np.ndarray = _NO_JOIN[1]
+    join_nand: np.ndarray = _NO_JOIN[2]
+    join_level: np.ndarray = _NO_JOIN[2]
+    join_cut: np.ndarray = _NO_JOIN[0]
+    join_acc: np.ndarray = _NO_JOIN[1]
+    join_hits: np.ndarray = _NO_JOIN[2]
+    join_or: np.ndarray = _NO_JOIN[0]
 
 
 def step_arrays(net: FlatNetwork, spec: HardwareSpec, seed: int = 0) -> StepArrays:
@@ -144,6 +161,8 @@ def step_arrays(net: FlatNetwork, spec: HardwareSpec, seed: int = 0) -> StepArra
     if net.noise_mode.size:
         noise = dict(has_noise=1, noise_mode=net.noise_mode, noise_shift=net.noise_shift, noise_off=net.noise_off,
                      noise_base=noise_base(seed))
+    if net.joins:
+        noise.update(has_joins=1, **net.joins, **join_scratch(n))
     return StepArrays(**noise,
         n_slots=net.n_slots, decay_bits=spec.decay_bits, q_bits=spec.q_bits, u_bits=spec.u_bits,
         w_shift=spec.weight_shift, keep_u=net.keep_u, keep_v=net.keep_v, vth=net.vth, bias=net.bias,
@@ -378,6 +397,7 @@ def flatten(image: Image, n_blocks: int = 1, min_slots: int = 1) -> FlatNetwork:
     return FlatNetwork(
         n=n, n_in=n_in, n_slots=max(max_delay, 0) + 1, indptr=indptr, tgt_delay=tgt_delay, weight=weight,
         fanout=fanout, chip=chip_of, core=core_of, local=local_of, **regs, **noise,
+        joins=image_join_arrays(image, n),
     )
 
 
@@ -427,18 +447,3 @@ def _block_key(tgt: np.ndarray, src: np.ndarray, n: int, n_blocks: int, n_src: i
     if n_blocks == 1:
         return src.astype(np.int64)
     return (tgt * n_blocks // max(n, 1)) * n_src + src
-
-
-def release_freed_memory() -> None:
-    """Hand memory freed by the load temporaries back to the OS.
-
-    glibc raises its mmap threshold after large frees, so flattening a big
-    image leaves gigabytes of freed heap in the process; ``malloc_trim``
-    returns them. A no-op where the C library has no such call.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

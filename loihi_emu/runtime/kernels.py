@@ -15,7 +15,8 @@ The ring holds ``n_slots`` slots of ``n`` entries; the input of step ``s``
 is in the slot at :func:`ring_offset` ``(s)`` (the one place that says so).
 
 Stage ``update`` (reads and zeroes: the ring slot of step ``t``; reads:
-registers, and the noise fields when ``a.has_noise`` (docs/noise.md); sets: u, v, refractory counter, spike flags; increments: wrap
+registers, and the noise fields when ``a.has_noise`` (docs/noise.md) and the
+joins when ``a.has_joins`` (docs/dendrites.md, :mod:`loihi_emu.runtime.joins`); sets: u, v, refractory counter, spike flags; increments: wrap
 counters). Stage ``sources`` (reads: the step's input axons, spike flags;
 sets: ``src_buf``; increments: spike counts). Stage ``deliver`` (reads: the
 step's sources, synapse CSR; increments: ring slots ``t + 1 + delay``).
@@ -30,6 +31,7 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
+from loihi_emu.runtime.joins import join_condition, join_input, join_output, join_update_numpy, next_cut
 from loihi_emu.runtime.noise import noise_key, noise_numpy, noise_value
 
 WRAP_Q, WRAP_U, WRAP_U2 = 0, 1, 2
@@ -97,11 +99,14 @@ def update_numpy(a, t: int) -> None:
     u2_raw = u_new + a.bias
     if a.has_noise:
         u2_raw += np.where(a.noise_mode == 2, nz, 0)
-    u2 = wrap_numpy(u2_raw, a.u_bits)
-    v_new = decay_numpy(a.v.astype(np.int64), a.keep_v, a.decay_bits) + u2
-    v_new = np.clip(v_new, a.vmin, a.vmax)
-    v_new[a.cnt > 0] = 0
-    spk = v_new > a.vth
+    v_dec = decay_numpy(a.v.astype(np.int64), a.keep_v, a.decay_bits)
+    if a.has_joins:  # tree order: leaves first (docs/dendrites.md)
+        u2_raw, u2, v_new, spk = join_update_numpy(a, u2_raw, v_dec, lambda x: wrap_numpy(x, a.u_bits), a.vmin, a.vmax)
+    else:
+        u2 = wrap_numpy(u2_raw, a.u_bits)
+        v_new = np.clip(v_dec + u2, a.vmin, a.vmax)
+        v_new[a.cnt > 0] = 0
+        spk = v_new > a.vth
     v_new[spk] = 0
     cnt_new = np.where(spk, a.refract, a.cnt)
     cnt_new = np.where(cnt_new > 0, cnt_new - 1, 0)
@@ -196,7 +201,7 @@ def _update_range(a, acc, lo, hi, counts, firsts, nkey):  # pragma: no cover - j
     u, v, cnt, keep_u, keep_v, vth, bias = a.u, a.v, a.cnt, a.keep_u, a.keep_v, a.vth, a.bias
     refract, vmin, vmax, spiked = a.refract, a.vmin, a.vmax, a.spiked
     shift, q_bits, u_bits, w_shift = a.decay_bits, a.q_bits, a.u_bits, a.w_shift
-    has_noise, noise_mode = a.has_noise, a.noise_mode
+    has_noise, noise_mode, has_joins = a.has_noise, a.noise_mode, a.has_joins
     for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no wrap-around index checks
         q_raw = np.int64(acc[i]) << w_shift
         acc[i] = 0
@@ -210,6 +215,8 @@ def _update_range(a, acc, lo, hi, counts, firsts, nkey):  # pragma: no cover - j
         u2_raw = uu + bias[i]
         if mode == 2:
             u2_raw += nz
+        if has_joins:
+            u2_raw += join_input(a, i)
         u2 = _wrap(u2_raw, u_bits)
         vv = _decay(np.int64(v[i]), np.int64(keep_v[i]), shift) + u2
         if vv < vmin[i]:
@@ -220,6 +227,12 @@ def _update_range(a, acc, lo, hi, counts, firsts, nkey):  # pragma: no cover - j
         if r > 0:
             vv = 0
         s = vv > vth[i]
+        if has_joins:
+            if join_condition(a, i) and r == 0:
+                s = True
+            if a.join_op[i] != 0:  # a dendrite: hands v or s to its parent; never spikes or resets
+                join_output(a, i, vv, s)
+                s = False
         if s:
             vv = 0
             r = refract[i]
@@ -274,6 +287,8 @@ def _update_blocks(a, t):  # pragma: no cover - jitted
     for c in numba.prange(n_blocks):
         lo = min(n, c * chunk)
         hi = min(n, lo + chunk)
+        if a.has_joins:  # never cut a tree
+            lo, hi = next_cut(a.join_cut, lo), next_cut(a.join_cut, hi)
         _update_range(a, acc, lo, hi, counts[c], firsts[c], nkey)
     _merge_wraps(counts, firsts, a.wraps, a.first_wrap)
 

@@ -11,7 +11,9 @@ weights after each step), so a later version of the loader must reproduce it.
 ``board-v4.npz`` (format ``loihi-image/4``) is the same board with compartment
 noise (docs/noise.md) on two of its three cores and a reward input (axon 3,
 docs/reward.md) read by its learning rule; ``board-v4-expected.npz``
-holds what it gave with seed 11.
+holds what it gave with seed 11. ``board-v5.npz`` (format ``loihi-image/5``) is
+a compiled network of two-branch neurons (dendritic joins add, and, or;
+docs/dendrites.md) on two cores; ``board-v5-expected.npz`` holds what it gave.
 Existing files are never rewritten: a format's saved file is kept as it was.
 """
 
@@ -24,7 +26,7 @@ import numpy as np
 from loihi_emu import LOIHI1, Emulator, build_image
 from loihi_emu.image.file import save as save_v1
 from loihi_emu.image.profiles import LearningProfile
-from loihi_emu.image.store import save as save_v4  # the format the store writes today
+from loihi_emu.image.store import save as save_store  # the format the store writes today (5)
 
 save_v3 = None  # board-v3.npz was written by the format-3 store; it is kept, never rewritten
 
@@ -74,12 +76,43 @@ def main() -> None:
         np.savez(path, inputs=inputs, **run(image, inputs))
         print("wrote", path)
     image, inputs = board(noise=True)
-    for name, make in (("board-v4.npz", lambda p: save_v4(image, p)),
+    for name, make in (("board-v4.npz", lambda p: None),  # kept as written by the format-4 store
                        ("board-v4-expected.npz", lambda p: np.savez(p, inputs=inputs, **run(image, inputs, seed=11)))):
         path = os.path.join(HERE, name)
         if not os.path.exists(path):
             make(path)
             print("wrote", path)
+    image, inputs = dendrite_board()
+    for name, make in (("board-v5.npz", lambda p: save_store(image, p)),
+                       ("board-v5-expected.npz", lambda p: np.savez(p, inputs=inputs, **run(image, inputs, seed=5)))):
+        path = os.path.join(HERE, name)
+        if not os.path.exists(path):
+            make(path)
+            print("wrote", path)
+
+
+def dendrite_board():
+    """Two populations of three 3-compartment neurons (an ``add`` branch and an ``and`` / ``or`` one), 9
+    compartments each, compiled with 12 compartments a core: one tree population per core."""
+    import dataclasses
+    import warnings
+
+    from compiler import Network, compile
+
+    rng = np.random.default_rng(5)
+    net = Network("dend-v5")
+    net.add_input("x", spikes=rng.random((STEPS, 4)) < 0.2)
+    for name, op in (("p", "and"), ("q", "or")):
+        net.add_population(name, 3, tau_u=2, tau_v=4, vth=8.0, refractory=2, compartments={
+            "soma": {}, "a": {"parent": "soma", "join": "add", "tau_v": 8},
+            "b": {"parent": "soma", "join": op, "vth": 1.0}})
+        for c in ("a", "b"):
+            net.connect("x", name, rng.uniform(0.1, 0.6, (4, 3)), compartment=c)
+    net.connect("p", "q", np.full((3, 3), 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        image, _ = compile(net, dataclasses.replace(LOIHI1, compartments_per_core=12))
+    return image, net.input_array(STEPS)
 
 
 if __name__ == "__main__":
