@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 from loihi_emu import LOIHI1
 from loihi_emu.learning.flat import LearningArrays, rule_tables
 from loihi_emu.learning.random import draw_numba, draw_numpy, draw_python, keys_for_step
-from loihi_emu.learning.rule import deliver_plastic_numba, deliver_plastic_numpy, rule_numba, rule_numpy
+from loihi_emu.learning.rule import (
+    deliver_plastic_numba,
+    deliver_plastic_numpy,
+    rule_numba,
+    rule_numba_parallel,
+    rule_numba_parallel_ratio,
+    rule_numba_ratio,
+    rule_numpy,
+)
 from loihi_emu.learning.traces import decay_numba, decay_numpy, impulse_numba, impulse_numpy
 from microcode import parse
 
@@ -45,6 +53,9 @@ def _larrays(n_in, n, P, **fields):
     )
     base["r_val"] = np.zeros((np.asarray(fields.get("prof_epoch", base["prof_epoch"])).size, 2), np.int64)
     base.update(fields)
+    n_prod = np.asarray(base["prods"]).reshape(-1, 6).shape[0]
+    base["fa"] = np.zeros((n_src + 1, n_prod), np.int64)
+    base["fb"] = np.zeros((n, n_prod), np.int64)
     return LearningArrays(**base)
 
 
@@ -153,12 +164,17 @@ def test_rule_kernel_matches_numpy_twin(seed):
                   prof=pl_prof, fmt=pl_fmt, w=w, d=d, tg=tg, x_tr=x_tr, y_tr=y_tr, x_last=x_last, y_last=y_last,
                   r_val=np.stack([rng.integers(0, 2, G), rng.integers(0, 128, G)], axis=1).astype(np.int64))
     outs = []
-    for fn in (rule_numpy, rule_numba):
+    # the numba rule lists the synapses it visits (ratio 0) or scans all (huge ratio); serial and on threads
+    runs = (rule_numpy, rule_numba, lambda a, t, k: rule_numba_ratio(a, t, k, 0), lambda a, t, k: rule_numba_ratio(a, t, k, 1 << 40),
+            lambda a, t, k: rule_numba_parallel_ratio(a, t, k, 0), rule_numba_parallel,
+            lambda a, t, k: rule_numba_parallel_ratio(a, t, k, 1 << 40))
+    for fn in runs:
         a = _copy(a0)
         fn(a, t, keys)
         outs.append((a.w, a.d, a.tg))
-    for a, b, name in zip(*outs, ("w", "d", "t")):
-        np.testing.assert_array_equal(a, b, err_msg=name)
+    for other in outs[1:]:
+        for x, y, name in zip(outs[0], other, ("w", "d", "t")):
+            np.testing.assert_array_equal(x, y, err_msg=name)
 
 
 @settings(max_examples=40, deadline=None)

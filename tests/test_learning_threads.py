@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 from test_learning_engine import RULES, _run, _same, plastic_net
 
 from loihi_emu import Emulator
+from loihi_emu.learning.factored import factor_parts, product_scalars
 from loihi_emu.learning.random import keys_for_step
-from loihi_emu.learning.rule import _rule_eval, _rule_todo, rule_numba, rule_numba_parallel
+from loihi_emu.learning.rule import SCAN_RATIO, _due, _rule_plan, _rule_run, rule_numba, rule_numba_parallel
 from loihi_emu.learning.traces import decay_numba, decay_numba_parallel
 
 
@@ -56,10 +57,14 @@ def test_rule_and_decay_any_split_gives_the_same_bits(seed, rule, cuts):
     for x, y in zip(want, _state(a)):
         np.testing.assert_array_equal(x, y)
     restore()
-    m = _rule_todo(a, t)
+    mode, m, since = _rule_plan(a, t, SCAN_RATIO)
+    m = m if mode == 1 else a.pre.shape[0]
+    factor_parts(a, t, 0, a.fa.shape[0], 0, a.fb.shape[0])
+    sc, syn = product_scalars(a, t)
+    due = _due(a, t)
     bounds = sorted({0, m, *(int(c * m) for c in cuts)})
     runs = list(zip(bounds[:-1], bounds[1:]))[::-1]  # the runs in reverse order
-    n_eval = sum(_rule_eval(a, t, keys, lo, hi) for lo, hi in runs)
+    n_eval = sum(_rule_run(a, t, keys, mode, since, lo, hi, sc, syn, due) for lo, hi in runs)
     np.testing.assert_array_equal(a.w, want[0])
     np.testing.assert_array_equal(a.d, want[1])
     np.testing.assert_array_equal(a.tg, want[2])

@@ -136,6 +136,8 @@ class LearningArrays(NamedTuple):
     global ids on an MPI rank (:mod:`loihi_emu.runtime.distributed`).
     Statistics: n_eval int64 [1] plastic synapses the rule stage has
     evaluated so far (numba: the ones it visits; numpy: every due synapse).
+    Scratch of the numba rule stage (:mod:`loihi_emu.learning.factored`): fa int64
+    [n_src + 1, n_prod] source part, fb int64 [n, n_prod] target part of each product.
     """
 
     n_in: int
@@ -176,6 +178,8 @@ class LearningArrays(NamedTuple):
     y_id: np.ndarray
     syn_id: np.ndarray
     n_eval: np.ndarray
+    fa: np.ndarray
+    fb: np.ndarray
 
 
 def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
@@ -203,7 +207,8 @@ def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
         todo=np.zeros(f.n_plastic, np.int64), r_val=np.zeros((f.prof_epoch.size, 2), np.int64),
         x_id=np.arange(f.n_src + 1, dtype=np.int64),
         y_id=np.arange(f.n, dtype=np.int64), syn_id=np.arange(f.n_plastic, dtype=np.int64),
-        n_eval=np.zeros(1, np.int64),
+        n_eval=np.zeros(1, np.int64), fa=np.zeros((f.n_src + 1, f.prods.shape[0]), np.int64),
+        fb=np.zeros((f.n, f.prods.shape[0]), np.int64),
     )
 
 

@@ -39,6 +39,7 @@ import numba
 import numpy as np
 
 from loihi_emu.image.weights import shift_exponent
+from loihi_emu.learning.factored import factor_parts, product_scalars, syn_part
 from loihi_emu.learning.flat import (
     F_CONST,
     F_K,
@@ -167,9 +168,17 @@ def _u(k, t, T):  # pragma: no cover - jitted
     return np.int64(1) if (t & ((np.int64(1) << k) - 1)) < T else np.int64(0)
 
 
+SCAN_RATIO = 16
+"""The rule scans every plastic synapse in storage order instead of listing the due ones when the listed
+ones would be more than 1/SCAN_RATIO of them: a listed synapse is a random access (about 16 times the cost
+of a synapse the scan passes over). Both visit the same synapses, so the choice never changes a bit."""
+
+
 @numba.njit(cache=True, nogil=True)
-def _rule_todo(a, t):  # pragma: no cover - jitted
-    """The synapses the rule of step t evaluates, into ``a.todo[:m]`` (each once); returns m."""
+def _rule_plan(a, t, ratio):  # pragma: no cover - jitted
+    """How the rule of step t visits synapses: (0, 0, 0) none due; (1, m, since) listed in ``a.todo[:m]``;
+    (2, 0, since) scan the synapses whose source arrived or target spiked after step ``since``;
+    (3, 0, 0) scan all (a uK product is due). ratio: :data:`SCAN_RATIO` (0: always list)."""
     x_last, y_last, prof_epoch, prof_prod, prods = a.x_last, a.y_last, a.prof_epoch, a.prof_prod, a.prods
     pl_pre, pl_ptr, post_ptr, post_idx, todo = a.pre, a.pl_ptr, a.post_ptr, a.post_idx, a.todo
     tmax = 0
@@ -183,100 +192,115 @@ def _rule_todo(a, t):  # pragma: no cover - jitted
             if prods[p, P_DEP] == VAR_U and (t & ((np.int64(1) << prods[p, P_DEPK]) - 1)) < T:
                 sweep = True
     if tmax == 0:
-        return 0
-    m = 0  # the synapses to evaluate go to todo[:m]
+        return 0, 0, 0
     if sweep:
-        for j in range(pl_pre.shape[0]):
-            todo[m] = j
-            m += 1
-    else:
-        since = t - tmax  # in the widest due window: arrival step > since
-        for s in range(pl_ptr.shape[0] - 2):  # the last entry (unreached rows) never arrives
-            if x_last[s] > since:
-                for j in range(pl_ptr[s], pl_ptr[s + 1]):
+        return 3, 0, 0
+    since = t - tmax  # in the widest due window: arrival step > since
+    est = 0  # an upper bound of the synapses to list (a synapse may count twice)
+    for s in range(pl_ptr.shape[0] - 2):  # the last entry (unreached rows) never arrives
+        if x_last[s] > since:
+            est += pl_ptr[s + 1] - pl_ptr[s]
+    for c in range(post_ptr.shape[0] - 1):
+        if y_last[c] > since:
+            est += post_ptr[c + 1] - post_ptr[c]
+    if est * ratio > pl_pre.shape[0]:
+        return 2, 0, since
+    m = 0  # the synapses to evaluate go to todo[:m]
+    for s in range(pl_ptr.shape[0] - 2):
+        if x_last[s] > since:
+            for j in range(pl_ptr[s], pl_ptr[s + 1]):
+                todo[m] = j
+                m += 1
+    for c in range(post_ptr.shape[0] - 1):
+        if y_last[c] > since:
+            for i in range(post_ptr[c], post_ptr[c + 1]):
+                j = post_idx[i]
+                if x_last[pl_pre[j]] <= since:  # not listed above
                     todo[m] = j
                     m += 1
-        for c in range(post_ptr.shape[0] - 1):
-            if y_last[c] > since:
-                for i in range(post_ptr[c], post_ptr[c + 1]):
-                    j = post_idx[i]
-                    if x_last[pl_pre[j]] <= since:  # not listed above
-                        todo[m] = j
-                        m += 1
-    return m
+    return 1, m, since
 
 
 @numba.njit(cache=True, nogil=True)
-def _rule_eval(a, t, keys, lo, hi):  # pragma: no cover - jitted
-    """Evaluate synapses ``a.todo[lo:hi]`` (writes only their w, d, tg); returns how many were due."""
-    x_last, y_last, x_tr, y_tr, prof_epoch, prof_round = a.x_last, a.y_last, a.x_tr, a.y_tr, a.prof_epoch, a.prof_round
-    prof_prod, prods, facs, fmts, w, d, tg = a.prof_prod, a.prods, a.facs, a.fmts, a.w, a.d, a.tg
-    pl_pre, pl_post, pl_prof, pl_fmt, todo = a.pre, a.post, a.prof, a.fmt, a.todo
+def _rule_run(a, t, keys, mode, since, lo, hi, sc, syn, due):  # pragma: no cover - jitted
+    """Evaluate run lo..hi of the plan of :func:`_rule_plan` (entries of ``a.todo`` in mode 1, storage
+    positions in modes 2, 3); writes only those synapses' w, d, tg; returns how many were due.
+
+    sc, syn: :func:`~loihi_emu.learning.factored.product_scalars`; due uint8 [G]: the profile's epoch
+    ends at t; ``a.fa``/``a.fb`` filled by :func:`~loihi_emu.learning.factored.factor_parts`.
+    """
+    # one loop body with every array in a local: a call per synapse would pass (and
+    # reference-count) every array, which costs more than the evaluation
+    prof_prod, prods, fmts, w, d, tg = a.prof_prod, a.prods, a.fmts, a.w, a.d, a.tg
+    pl_pre, pl_post, pl_prof, pl_fmt, todo, prof_round = a.pre, a.post, a.prof, a.fmt, a.todo, a.prof_round
     frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
-    # the evaluation stays in this loop: a call per synapse would pass (and reference-count) every array
-    vals = np.zeros(16, np.int64)  # the synapse's variables by code
-    r_val, syn_id = a.r_val, a.syn_id
+    fa, fb, syn_id, x_last, y_last = a.fa, a.fb, a.syn_id, a.x_last, a.y_last
     n_eval = 0
     for i in range(lo, hi):
-        j = todo[i]
+        if mode == 1:
+            j = todo[i]
+        else:
+            j = i
+        pre, post = pl_pre[j], pl_post[j]
+        if mode == 2 and x_last[pre] <= since and y_last[post] <= since:
+            continue
         g = pl_prof[j]
-        T = prof_epoch[g]
-        if (t + 1) % T != 0:
+        if due[g] == 0:
             continue
         n_eval += 1
-        pre, post = pl_pre[j], pl_post[j]
-        vals[0] = 1 if x_last[pre] > t - T else 0
-        vals[1] = x_tr[0, pre]
-        vals[2] = x_tr[1, pre]
-        vals[3] = 1 if y_last[post] > t - T else 0
-        vals[4] = y_tr[0, post]
-        vals[5] = y_tr[1, post]
-        vals[6] = y_tr[2, post]
-        vals[7] = r_val[g, 0]
-        vals[8] = r_val[g, 1]
-        vals[9] = w[j]
-        vals[10] = d[j]
-        vals[11] = tg[j]
+        wj, dj, tj = np.int64(w[j]), np.int64(d[j]), np.int64(tg[j])
         for k in range(3):
             acc = np.int64(0)
             for p in range(prof_prod[g, k], prof_prod[g, k + 1]):
-                code = prods[p, P_DEP]
-                if (_u(prods[p, P_DEPK], t, T) if code == VAR_U else vals[code]) == 0:
-                    continue  # the dependency factor is 0: the product is 0
-                prod = prods[p, P_MANT]
-                for f in range(prods[p, P_FLO], prods[p, P_FHI]):
-                    kind = facs[f, F_KIND]
-                    if kind == KIND_CONST:
-                        prod *= facs[f, F_CONST]
-                        continue
-                    code = facs[f, F_VAR]
-                    v = _u(facs[f, F_K], t, T) if code == VAR_U else vals[code]
-                    if kind == KIND_SGN:
-                        prod *= 1 if v > 0 else (-1 if v < 0 else 0)
-                    else:
-                        prod *= v + facs[f, F_CONST]
-                acc += prod << prods[p, P_SHIFT]
+                x = sc[p]
+                if x == 0:
+                    continue
+                x *= fa[pre, p]
+                if x == 0:
+                    continue
+                x *= fb[post, p]
+                if syn[p] != 0:
+                    x *= syn_part(a, p, j, wj, dj, tj)
+                acc += x << prods[p, P_SHIFT]
             if acc == 0:
                 continue
             stoch = prof_round[g] != 0
             if k == 0:
                 fm = pl_fmt[j]
-                nw = vals[9] + _round(acc, frac, fmts[fm, M_PSHIFT], stoch, keys[STREAM_W], syn_id[j])
+                nw = wj + _round(acc, frac, fmts[fm, M_PSHIFT], stoch, keys[STREAM_W], syn_id[j])
                 w[j] = min(max(nw, fmts[fm, M_WMIN]), fmts[fm, M_WMAX])
             elif k == 1:
-                nd = vals[10] + _round(acc, frac, 0, stoch, keys[STREAM_D], syn_id[j])
+                nd = dj + _round(acc, frac, 0, stoch, keys[STREAM_D], syn_id[j])
                 d[j] = min(max(nd, 0), max_delay)
             else:
-                nt = vals[11] + _round(acc, frac, 0, stoch, keys[STREAM_T], syn_id[j])
+                nt = tj + _round(acc, frac, 0, stoch, keys[STREAM_T], syn_id[j])
                 tg[j] = min(max(nt, tag_lo), tag_hi)
     return n_eval
 
 
 @numba.njit(cache=True, nogil=True)
+def _due(a, t):  # pragma: no cover - jitted
+    due = np.zeros(a.prof_epoch.shape[0], np.uint8)
+    for g in range(due.shape[0]):
+        due[g] = 1 if (t + 1) % a.prof_epoch[g] == 0 else 0
+    return due
+
+
+@numba.njit(cache=True, nogil=True)
+def rule_numba_ratio(a, t, keys, ratio) -> None:  # pragma: no cover - jitted
+    """The rule stage, listing synapses unless more than 1/ratio of them are due (:data:`SCAN_RATIO`)."""
+    mode, m, since = _rule_plan(a, t, ratio)
+    if mode == 0:
+        return
+    factor_parts(a, t, 0, a.fa.shape[0], 0, a.fb.shape[0])
+    sc, syn = product_scalars(a, t)
+    hi = m if mode == 1 else a.pre.shape[0]
+    a.n_eval[0] += _rule_run(a, t, keys, mode, since, 0, hi, sc, syn, _due(a, t))
+
+
+@numba.njit(cache=True, nogil=True)
 def rule_numba(a, t, keys) -> None:  # pragma: no cover - jitted
-    m = _rule_todo(a, t)
-    if m:
-        a.n_eval[0] += _rule_eval(a, t, keys, 0, m)
+    rule_numba_ratio(a, t, keys, SCAN_RATIO)
 
 
 RUNS = 16
@@ -285,22 +309,34 @@ would keep it out of the on-disk cache; any split gives the same bits)."""
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def rule_numba_parallel(a, t, keys) -> None:  # pragma: no cover - jitted
-    """rule_numba with the listed synapses split into RUNS contiguous runs over numba's threads.
+def rule_numba_parallel_ratio(a, t, keys, ratio) -> None:  # pragma: no cover - jitted
+    """rule_numba_ratio with the visited synapses split into RUNS contiguous runs over numba's threads.
 
-    Each synapse is listed once and the rule writes only its own w, d, tg
+    Each synapse is visited once and the rule writes only its own w, d, tg
     (reading traces and arrival steps no stage changes meanwhile); stochastic
     draws are keyed by the synapse id. So any split gives the same bits.
     """
-    m = _rule_todo(a, t)
-    if m == 0:
+    mode, m, since = _rule_plan(a, t, ratio)
+    if mode == 0:
         return
-    n_chunks = max(1, min(RUNS, m))  # numba spreads the runs over its threads
-    chunk = (m + n_chunks - 1) // n_chunks
+    ns, nc = a.fa.shape[0], a.fb.shape[0]
+    for c in numba.prange(RUNS):  # the factored parts: disjoint rows
+        factor_parts(a, t, ns * c // RUNS, ns * (c + 1) // RUNS, nc * c // RUNS, nc * (c + 1) // RUNS)
+    sc, syn = product_scalars(a, t)
+    due = _due(a, t)
+    total = m if mode == 1 else a.pre.shape[0]
+    n_chunks = max(1, min(RUNS, total))  # numba spreads the runs over its threads
+    chunk = (total + n_chunks - 1) // n_chunks
     counts = np.zeros(n_chunks, np.int64)
     for c in numba.prange(n_chunks):
-        counts[c] = _rule_eval(a, t, keys, min(m, c * chunk), min(m, (c + 1) * chunk))
+        counts[c] = _rule_run(a, t, keys, mode, since, min(total, c * chunk), min(total, (c + 1) * chunk),
+                              sc, syn, due)
     a.n_eval[0] += counts.sum()
+
+
+@numba.njit(cache=True, nogil=True)
+def rule_numba_parallel(a, t, keys) -> None:  # pragma: no cover - jitted
+    rule_numba_parallel_ratio(a, t, keys, SCAN_RATIO)
 
 
 @numba.njit(cache=True, nogil=True)
