@@ -56,6 +56,7 @@ def _larrays(n_in, n, P, **fields):
     n_prod = np.asarray(base["prods"]).reshape(-1, 6).shape[0]
     base["fa"] = np.zeros((n_src + 1, n_prod), np.int64)
     base["fb"] = np.zeros((n, n_prod), np.int64)
+    base["post_c"] = np.ascontiguousarray(base["post"], np.int32)
     return LearningArrays(**base)
 
 

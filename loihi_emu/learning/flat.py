@@ -137,7 +137,8 @@ class LearningArrays(NamedTuple):
     Statistics: n_eval int64 [1] plastic synapses the rule stage has
     evaluated so far (numba: the ones it visits; numpy: every due synapse).
     Scratch of the numba rule stage (:mod:`loihi_emu.learning.factored`): fa int64
-    [n_src + 1, n_prod] source part, fb int64 [n, n_prod] target part of each product.
+    [n_src + 1, n_prod] source part, fb int64 [n, n_prod] target part of each product;
+    post_c int32 [P] the targets again, contiguous (4 bytes a synapse for the rule's scan).
     """
 
     n_in: int
@@ -180,6 +181,7 @@ class LearningArrays(NamedTuple):
     n_eval: np.ndarray
     fa: np.ndarray
     fb: np.ndarray
+    post_c: np.ndarray
 
 
 def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
@@ -208,7 +210,7 @@ def learning_arrays(f: FlatLearning, spec: HardwareSpec) -> LearningArrays:
         x_id=np.arange(f.n_src + 1, dtype=np.int64),
         y_id=np.arange(f.n, dtype=np.int64), syn_id=np.arange(f.n_plastic, dtype=np.int64),
         n_eval=np.zeros(1, np.int64), fa=np.zeros((f.n_src + 1, f.prods.shape[0]), np.int64),
-        fb=np.zeros((f.n, f.prods.shape[0]), np.int64),
+        fb=np.zeros((f.n, f.prods.shape[0]), np.int64), post_c=np.ascontiguousarray(f.pl_post, np.int32),
     )
 
 

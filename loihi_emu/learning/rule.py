@@ -235,15 +235,26 @@ def _rule_run(a, t, keys, mode, since, lo, hi, sc, syn, due):  # pragma: no cove
     pl_pre, pl_post, pl_prof, pl_fmt, todo, prof_round = a.pre, a.post, a.prof, a.fmt, a.todo, a.prof_round
     frac, max_delay, tag_lo, tag_hi = a.frac_bits, a.max_delay, a.tag_lo, a.tag_hi
     fa, fb, syn_id, x_last, y_last = a.fa, a.fb, a.syn_id, a.x_last, a.y_last
+    pl_ptr, post_c = a.pl_ptr, a.post_c
     n_eval = 0
+    # mode 2 walks the source rows (storage is by source): a row whose source arrived is due whole,
+    # otherwise a synapse is due when its target spiked (read from the compact copy post_c)
+    s = max(np.searchsorted(pl_ptr, lo, side="right") - 1, 0) if mode == 2 else 0
+    row_end = pl_ptr[s + 1] if mode == 2 else 0
+    x_act = x_last[s] > since if mode == 2 else True
     for i in range(lo, hi):
         if mode == 1:
             j = todo[i]
         else:
             j = i
+            if mode == 2:
+                while j >= row_end:
+                    s += 1
+                    row_end = pl_ptr[s + 1]
+                    x_act = x_last[s] > since
+                if not x_act and y_last[post_c[j]] <= since:
+                    continue
         pre, post = pl_pre[j], pl_post[j]
-        if mode == 2 and x_last[pre] <= since and y_last[post] <= since:
-            continue
         g = pl_prof[j]
         if due[g] == 0:
             continue
