@@ -56,6 +56,7 @@ def owner(code):  # pragma: no cover - jitted
 
 @numba.njit(cache=True, inline="always")
 def _u(k, t, T):  # pragma: no cover - jitted
+    """uK over the epoch ending in step t: some step s in t-T+1..t has s % 2^K == 0."""
     return np.int64(1) if (t & ((np.int64(1) << k) - 1)) < T else np.int64(0)
 
 
@@ -67,50 +68,42 @@ def _value(kind, v, c):  # pragma: no cover - jitted
 
 
 @numba.njit(cache=True, inline="always")
-def _src_var(a, code, s, t, T):  # pragma: no cover - jitted
-    if code == 0:
-        return np.int64(1) if a.x_last[s] > t - T else np.int64(0)
-    return np.int64(a.x_tr[code - 1, s])
+def _side_var(last, tr, base, code, i, t, T):  # pragma: no cover - jitted
+    """Variable ``code`` of entry i of one side: ``base`` is its arrival indicator (x0 or y0, from ``last``),
+    ``base + 1 + r`` its trace row r of ``tr``."""
+    if code == base:
+        return np.int64(1) if last[i] > t - T else np.int64(0)
+    return np.int64(tr[code - base - 1, i])
 
 
-@numba.njit(cache=True, inline="always")
-def _tgt_var(a, code, c, t, T):  # pragma: no cover - jitted
-    if code == 3:
-        return np.int64(1) if a.y_last[c] > t - T else np.int64(0)
-    return np.int64(a.y_tr[code - 4, c])
+@numba.njit(cache=True, nogil=True)
+def _fill_side(out, lo, hi, side, base, last, tr, prods, facs, p, t, T):  # pragma: no cover - jitted
+    """``out[lo:hi, p]``: product p's factors owned by ``side`` (OWN_SRC or OWN_TGT), 0 where its dependency is."""
+    dep = prods[p, P_DEP]
+    for i in range(lo, hi):
+        x = np.int64(1)
+        if owner(dep) == side and _side_var(last, tr, base, dep, i, t, T) == 0:
+            x = 0
+        else:
+            for f in range(prods[p, P_FLO], prods[p, P_FHI]):
+                code = facs[f, F_VAR]
+                if facs[f, F_KIND] != KIND_CONST and owner(code) == side:
+                    x *= _value(facs[f, F_KIND], _side_var(last, tr, base, code, i, t, T), facs[f, F_CONST])
+        out[i, p] = x
 
 
 @numba.njit(cache=True, nogil=True)
 def factor_parts(a, t, lo_s, hi_s, lo_c, hi_c):  # pragma: no cover - jitted
-    """Fill ``a.fa[lo_s:hi_s]`` and ``a.fb[lo_c:hi_c]`` for every product of every profile due at step t."""
+    """Fill ``a.fa[lo_s:hi_s]`` (sources: x0 = code 0, x1, x2) and ``a.fb[lo_c:hi_c]`` (targets: y0 = code 3,
+    y1..y3) for every product of every profile due at step t."""
     prods, facs, prof_prod, prof_epoch = a.prods, a.facs, a.prof_prod, a.prof_epoch
-    fa, fb = a.fa, a.fb
     for g in range(prof_epoch.shape[0]):
         T = prof_epoch[g]
         if (t + 1) % T != 0:
             continue
         for p in range(prof_prod[g, 0], prof_prod[g, 3]):
-            dep = prods[p, P_DEP]
-            for s in range(lo_s, hi_s):
-                x = np.int64(1)
-                if owner(dep) == OWN_SRC and _src_var(a, dep, s, t, T) == 0:
-                    x = 0
-                else:
-                    for f in range(prods[p, P_FLO], prods[p, P_FHI]):
-                        code = facs[f, F_VAR]
-                        if facs[f, F_KIND] != KIND_CONST and owner(code) == OWN_SRC:
-                            x *= _value(facs[f, F_KIND], _src_var(a, code, s, t, T), facs[f, F_CONST])
-                fa[s, p] = x
-            for c in range(lo_c, hi_c):
-                y = np.int64(1)
-                if owner(dep) == OWN_TGT and _tgt_var(a, dep, c, t, T) == 0:
-                    y = 0
-                else:
-                    for f in range(prods[p, P_FLO], prods[p, P_FHI]):
-                        code = facs[f, F_VAR]
-                        if facs[f, F_KIND] != KIND_CONST and owner(code) == OWN_TGT:
-                            y *= _value(facs[f, F_KIND], _tgt_var(a, code, c, t, T), facs[f, F_CONST])
-                fb[c, p] = y
+            _fill_side(a.fa, lo_s, hi_s, OWN_SRC, 0, a.x_last, a.x_tr, prods, facs, p, t, T)
+            _fill_side(a.fb, lo_c, hi_c, OWN_TGT, 3, a.y_last, a.y_tr, prods, facs, p, t, T)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -162,12 +162,6 @@ def _round(acc, frac, pshift, stoch, key, ident):  # pragma: no cover - jitted
     return c if acc > 0 else -c
 
 
-@numba.njit(cache=True, inline="always")
-def _u(k, t, T):  # pragma: no cover - jitted
-    """uK over the epoch ending in step t: some step s in t-T+1..t has s % 2^K == 0."""
-    return np.int64(1) if (t & ((np.int64(1) << k) - 1)) < T else np.int64(0)
-
-
 SCAN_RATIO = 8
 """The rule scans every plastic synapse in storage order instead of listing the due ones when the listed
 ones would be more than 1/SCAN_RATIO of them (counted with repeats, so an upper bound): on 1M plastic
