@@ -85,6 +85,29 @@ def test_update_kernel_matches_numpy_twin(seed, n, n_blocks, n_slots, t):
     np.testing.assert_array_equal(np.delete(a.ring, np.s_[slot : slot + n]), np.delete(a0.ring, np.s_[slot : slot + n]))
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1025, 4000), n_blocks=st.integers(1, 3),
+       n_hot=st.integers(1, 3))
+def test_update_kernel_notes_rare_wraps_like_the_twin(seed, n, n_blocks, n_hot):
+    """Quiet state with a few wrapping compartments anywhere: the vectorised update's redo of a chunk notes them."""
+    rng = np.random.default_rng(seed)
+    regs = _random_regs(rng, n)
+    state = dict(ring=rng.integers(-64, 64, n).astype(np.int32), u=rng.integers(-999, 999, n).astype(np.int32),
+                 v=np.zeros(n, np.int32), cnt=np.zeros(n, np.int32))
+    hot = rng.choice(n, n_hot, replace=False)
+    state["ring"][hot] = rng.choice([-1, 1], n_hot) * (1 << 17) - 1  # q wraps; u and u2 may follow
+    state["u"][hot] = rng.integers(-(1 << 23), 1 << 23, n_hot)
+    a0 = _arrays(n, indptr=np.zeros((n_blocks, n + 1), np.int64), **state, **regs)
+    outs = []
+    for fn in (update_numpy, update_numba):
+        a = _copy(a0)
+        fn(a, 3)
+        outs.append(a)
+    assert outs[0].wraps[0] >= 1
+    for k in ("u", "v", "cnt", "spiked", "wraps", "first_wrap"):
+        np.testing.assert_array_equal(getattr(outs[0], k), getattr(outs[1], k), err_msg=k)
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_blocks=st.integers(1, 4), n_slots=st.integers(1, 63), t=st.integers(0, 200))
 def test_deliver_kernel_matches_numpy_twin(seed, n_blocks, n_slots, t):

@@ -81,7 +81,7 @@ def join_scratch(n: int) -> dict[str, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- #
-# jitted helpers, called by kernels._update_range for compartment i            #
+# jitted helpers, called by compartments.update_range for compartment i            #
 # --------------------------------------------------------------------------- #
 @numba.njit(cache=True, inline="always")
 def join_input(a, i):  # pragma: no cover - jitted

@@ -31,8 +31,9 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from loihi_emu.runtime.joins import join_condition, join_input, join_output, join_update_numpy, next_cut
-from loihi_emu.runtime.noise import noise_key, noise_numpy, noise_value
+from loihi_emu.runtime.compartments import merge_wraps, update_plain, update_range
+from loihi_emu.runtime.joins import join_update_numpy, next_cut
+from loihi_emu.runtime.noise import noise_key, noise_numpy
 
 WRAP_Q, WRAP_U, WRAP_U2 = 0, 1, 2
 WRAP_NAMES = ("q", "u", "u2")
@@ -160,19 +161,6 @@ def deliver_numpy(a, t: int, src: np.ndarray) -> None:
 # numba kernels: serial inner loops, composed into stage kernels and one fused  #
 # step kernel (one call per step; threads split compartments and targets)       #
 # --------------------------------------------------------------------------- #
-@numba.njit(cache=True, inline="always")
-def _wrap(x, bits):  # pragma: no cover - jitted
-    half = np.int64(1) << bits
-    return ((x + half) & (2 * half - 1)) - half
-
-
-@numba.njit(cache=True, inline="always")
-def _decay(x, keep, shift):  # pragma: no cover - jitted
-    if x < 0:
-        return -((-x * keep) >> shift)
-    return (x * keep) >> shift
-
-
 @numba.njit(cache=True, nogil=True)
 def _deliver_block(src, ptr, tgt_delay, weight, ring, slot_base):  # pragma: no cover - jitted
     # Indices are unsigned so numba emits no negative-index wrap-around
@@ -192,86 +180,6 @@ def _deliver_block(src, ptr, tgt_delay, weight, ring, slot_base):  # pragma: no 
             ring[np.uint64(slot_base[td & _DELAY_MASK_U]) + np.uint64(td >> _DELAY_FIELD_U)] += weight[j]
 
 
-@numba.njit(cache=True, nogil=True)
-def _update_range(a, acc, lo, hi, counts, firsts, nkey):  # pragma: no cover - jitted
-    """Compartments lo..hi-1 of ``a``; acc: this step's ring slot; counts [3] and firsts [3, 2] belong to this range.
-
-    nkey: the step's noise key (:func:`loihi_emu.runtime.noise.noise_key`), used when ``a.has_noise``.
-    """
-    u, v, cnt, keep_u, keep_v, vth, bias = a.u, a.v, a.cnt, a.keep_u, a.keep_v, a.vth, a.bias
-    refract, vmin, vmax, spiked = a.refract, a.vmin, a.vmax, a.spiked
-    shift, q_bits, u_bits, w_shift = a.decay_bits, a.q_bits, a.u_bits, a.w_shift
-    has_noise, noise_mode, has_joins = a.has_noise, a.noise_mode, a.has_joins
-    for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no wrap-around index checks
-        q_raw = np.int64(acc[i]) << w_shift
-        acc[i] = 0
-        mode = noise_mode[i] if has_noise else 0
-        nz = noise_value(nkey, i, a.noise_shift[i], a.noise_off[i]) if mode else 0
-        if mode == 1:
-            q_raw += nz
-        q = _wrap(q_raw, q_bits)
-        u_raw = _decay(np.int64(u[i]), np.int64(keep_u[i]), shift) + q
-        uu = _wrap(u_raw, u_bits)
-        u2_raw = uu + bias[i]
-        if mode == 2:
-            u2_raw += nz
-        if has_joins:
-            u2_raw += join_input(a, i)
-        u2 = _wrap(u2_raw, u_bits)
-        vv = _decay(np.int64(v[i]), np.int64(keep_v[i]), shift) + u2
-        if vv < vmin[i]:
-            vv = vmin[i]
-        elif vv > vmax[i]:
-            vv = vmax[i]
-        r = cnt[i]
-        if r > 0:
-            vv = 0
-        s = vv > vth[i]
-        if has_joins:
-            if join_condition(a, i) and r == 0:
-                s = True
-            if a.join_op[i] != 0:  # a dendrite: hands v or s to its parent; never spikes or resets
-                join_output(a, i, vv, s)
-                s = False
-        if s:
-            vv = 0
-            r = refract[i]
-        if r > 0:
-            r -= 1
-        u[i] = uu
-        v[i] = vv
-        cnt[i] = r
-        spiked[i] = s
-        if q != q_raw:
-            if counts[0] == 0:
-                firsts[0, 0] = i
-                firsts[0, 1] = q_raw
-            counts[0] += 1
-        if uu != u_raw:
-            if counts[1] == 0:
-                firsts[1, 0] = i
-                firsts[1, 1] = u_raw
-            counts[1] += 1
-        if u2 != u2_raw:
-            if counts[2] == 0:
-                firsts[2, 0] = i
-                firsts[2, 1] = u2_raw
-            counts[2] += 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _merge_wraps(counts, firsts, wraps, first_wrap):  # pragma: no cover - jitted
-    """Add per-chunk wrap counts; keep the lowest-index first wrap per quantity."""
-    for k in range(3):
-        first_wrap[k, 0] = -1
-        first_wrap[k, 1] = 0
-        for c in range(counts.shape[0]):
-            wraps[k] += counts[c, k]
-            if first_wrap[k, 0] < 0 and counts[c, k] > 0:
-                first_wrap[k, 0] = firsts[c, k, 0]
-                first_wrap[k, 1] = firsts[c, k, 1]
-
-
 # Stage kernels over target blocks: threads split compartments (update) and
 # synapse targets (deliver), so no two threads write one ring entry. Each is
 # compiled twice (see _twin): serially and with the blocks over numba's threads.
@@ -289,8 +197,11 @@ def _update_blocks(a, t):  # pragma: no cover - jitted
         hi = min(n, lo + chunk)
         if a.has_joins:  # never cut a tree
             lo, hi = next_cut(a.join_cut, lo), next_cut(a.join_cut, hi)
-        _update_range(a, acc, lo, hi, counts[c], firsts[c], nkey)
-    _merge_wraps(counts, firsts, a.wraps, a.first_wrap)
+        if a.has_noise or a.has_joins:
+            update_range(a, acc, lo, hi, counts[c], firsts[c], nkey)
+        else:
+            update_plain(a, acc, lo, hi, counts[c], firsts[c])
+    merge_wraps(counts, firsts, a.wraps, a.first_wrap)
 
 
 def _deliver_blocks(a, t, src):  # pragma: no cover - jitted
@@ -309,11 +220,11 @@ def sources_numba(a, in_axons):  # pragma: no cover - jitted
     for i in range(in_axons.shape[0]):
         src_buf[k] = in_axons[i]
         k += 1
-    for i in range(n):
-        if spiked[i]:
-            src_buf[k] = n_in + i
-            spike_counts[i] += 1
-            k += 1
+    for i in range(n):  # branch-free compaction: spikes are random, a branch would mispredict
+        f = np.int64(spiked[i])
+        src_buf[k] = n_in + i
+        spike_counts[i] += f
+        k += f
     events = 0
     for i in range(k):
         events += fanout[src_buf[i]]
